@@ -1,0 +1,59 @@
+package bot
+
+// Command is a slash command as a chat front door received it.
+type Command struct {
+	// Name is the command, such as "/incident".
+	Name      string
+	Text      string
+	UserID    string
+	ChannelID string
+	// ReplyTo is where answers after the acknowledgement go.
+	ReplyTo Recipient
+	// RequestID ties log lines and error ids to the request.
+	RequestID string
+}
+
+// Action is a button press on a message the bot posted.
+type Action struct {
+	ActionID  string
+	Value     string
+	UserID    string
+	ChannelID string
+	// MessageTS is the message that carried the button.
+	MessageTS string
+	ReplyTo   Recipient
+	RequestID string
+}
+
+// Submission is a submitted modal.
+type Submission struct {
+	ModalID   string
+	Metadata  string
+	UserID    string
+	Values    map[string][]string
+	ReplyTo   Recipient
+	RequestID string
+}
+
+// Value returns the first value submitted for input id, or "".
+func (s Submission) Value(id string) string {
+	if v := s.Values[id]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Reply is the bot's immediate answer to a command, action or submission.
+// The front door sends it within the chat platform's acknowledgement
+// window; anything slower runs afterwards as a job.
+type Reply struct {
+	// Message is shown to the user who asked, and only to them unless
+	// InChannel is set.
+	Message   *Message
+	InChannel bool
+	// Modal, when set, is opened for the user instead of a message.
+	Modal *Modal
+	// FieldErrors, on a submission, are shown next to the inputs named
+	// by the keys, and keep the modal open.
+	FieldErrors map[string]string
+}

@@ -1,0 +1,79 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps incidents, their timelines and the jobs the bot owes.
+type Store interface {
+	// Update runs fn in one read-write transaction: every write fn makes
+	// lands, or none does.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is a transaction on the Store. Methods that look up one record return
+// an error wrapping ErrNotFound when it does not exist.
+type Tx interface {
+	// CreateIncident stores a new incident and sets its ID.
+	CreateIncident(inc *Incident) error
+	// UpdateIncident overwrites the stored incident with the same ID.
+	UpdateIncident(inc *Incident) error
+	Incident(id int64) (*Incident, error)
+	IncidentByChannel(channelID string) (*Incident, error)
+	// ChannelNameUsed reports whether any incident has the channel name.
+	ChannelNameUsed(name string) (bool, error)
+	// OpenIncidents lists unresolved incidents, oldest first.
+	OpenIncidents() ([]*Incident, error)
+	// CountOpenBySeverity counts unresolved incidents per severity.
+	CountOpenBySeverity() (map[string]int, error)
+
+	// AddEvent appends ev to its incident's timeline and sets its ID.
+	AddEvent(ev *Event) error
+	// Timeline lists an incident's events in the order they happened.
+	Timeline(incidentID int64) ([]Event, error)
+
+	// Schedule stores a job. A job with a Key replaces the pending job
+	// with the same Key, if there is one.
+	Schedule(job *Job) error
+	// DueJobs lists up to limit pending jobs due at or before now, oldest
+	// first, leaving out any job that has an older pending job in the
+	// same Lane.
+	DueJobs(now time.Time, limit int) ([]Job, error)
+	// PendingJobs lists the pending jobs of an incident, oldest first.
+	PendingJobs(incidentID int64) ([]Job, error)
+	// FinishJob marks a job done.
+	FinishJob(id int64, at time.Time) error
+	// RetryJob records a failed attempt and when to try again.
+	RetryJob(id int64, due time.Time, lastError string) error
+	// FailJob records that a job was given up on.
+	FailJob(id int64, at time.Time, lastError string) error
+
+	// FirstDelivery records a delivery from an outside sender (a Slack
+	// event id, a webhook id) and reports whether it is the first time
+	// this delivery was seen.
+	FirstDelivery(source, id string, at time.Time) (bool, error)
+}
+
+// JobKind names a kind of job.
+type JobKind string
+
+// Job is work the bot owes: a message to post, a card to refresh, a
+// reminder to send. It is stored with its due time so a restart loses none.
+type Job struct {
+	ID         int64
+	Kind       JobKind
+	IncidentID int64
+	// Key, when set, makes the job replace a pending job of the same Key.
+	Key string
+	// Lane, when set, makes jobs of the same Lane run one at a time in
+	// the order they were scheduled.
+	Lane      string
+	DueAt     time.Time
+	Attempts  int
+	Payload   []byte
+	LastError string
+	CreatedAt time.Time
+}

@@ -1,0 +1,35 @@
+package bot
+
+import "time"
+
+// EventKind names what happened on an incident's timeline.
+type EventKind string
+
+// The kinds of timeline event the bot records.
+const (
+	EventDeclared      EventKind = "declared"
+	EventChannel       EventKind = "channel_created"
+	EventAcknowledged  EventKind = "acknowledged"
+	EventCommander     EventKind = "commander"
+	EventRole          EventKind = "role"
+	EventSeverity      EventKind = "severity"
+	EventStatus        EventKind = "status"
+	EventUpdate        EventKind = "update"
+	EventNote          EventKind = "note"
+	EventChecklist     EventKind = "checklist"
+	EventReminder      EventKind = "reminder"
+	EventResolved      EventKind = "resolved"
+	EventReopened      EventKind = "reopened"
+	EventDeclareFailed EventKind = "declare_failed"
+)
+
+// Event is one entry on an incident's timeline: what happened, when, and
+// who did it. Actor is a chat user id, or empty for the bot itself.
+type Event struct {
+	ID         int64
+	IncidentID int64
+	At         time.Time
+	Actor      string
+	Kind       EventKind
+	Text       string
+}
