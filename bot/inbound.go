@@ -57,3 +57,12 @@ type Reply struct {
 	// by the keys, and keep the modal open.
 	FieldErrors map[string]string
 }
+
+// ChannelMessage is a message a person posted in a channel the bot is in.
+type ChannelMessage struct {
+	ChannelID string
+	UserID    string
+	Text      string
+	TS        string
+	ThreadTS  string
+}

@@ -140,12 +140,16 @@ func (inc *Incident) TimeToResolve() time.Duration {
 	return inc.ResolvedAt.Sub(inc.DeclaredAt)
 }
 
-// ChecklistItem is one step of the response procedure.
+// ChecklistItem is one step of the response procedure on one incident.
 type ChecklistItem struct {
-	Step   string
+	Step string
+	// Auto names the event that ticks the step by itself (see
+	// ChecklistStep), or is empty for steps only people tick.
+	Auto   string
 	DoneBy string
 	DoneAt time.Time
 }
 
-// Done reports whether the step has been ticked.
-func (c ChecklistItem) Done() bool { return c.DoneBy != "" }
+// Done reports whether the step has been ticked. DoneBy is empty when the
+// bot ticked it by itself.
+func (c ChecklistItem) Done() bool { return !c.DoneAt.IsZero() }

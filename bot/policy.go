@@ -13,6 +13,8 @@ type Policy struct {
 	Location *time.Location
 	// Severities are ordered from most to least severe.
 	Severities []Severity
+	// DefaultSeverity is given to incidents declared without one.
+	DefaultSeverity string
 	// Components are what an incident can affect.
 	Components []Component
 	// Responders are invited to incidents that match their rule.
@@ -24,8 +26,8 @@ type Policy struct {
 	AnnounceChannel string
 	// ChannelPrefix starts every incident channel name.
 	ChannelPrefix string
-	// Checklist is the response procedure, one step a line.
-	Checklist []string
+	// Checklist is the response procedure.
+	Checklist []ChecklistStep
 	// PostmortemDue is how long after resolution the post-mortem is due.
 	PostmortemDue time.Duration
 }
@@ -40,6 +42,31 @@ type Severity struct {
 	// UpdateEvery is how often a status update is due while open.
 	UpdateEvery time.Duration
 }
+
+// ChecklistStep is one step of the response procedure. Auto names the
+// event on which the bot ticks the step by itself: one of the Auto*
+// constants, or empty.
+type ChecklistStep struct {
+	Step string
+	Auto string
+}
+
+// The events on which the bot ticks checklist steps by itself.
+const (
+	AutoAcknowledged = "acknowledged"  // someone acknowledged
+	AutoChannel      = "channel"       // the incident channel exists
+	AutoCommander    = "commander"     // a commander is assigned
+	AutoTriaged      = "triaged"       // severity changed or cause identified
+	AutoStatusUpdate = "status_update" // a status update was posted
+	AutoMitigated    = "mitigated"     // status moved to monitoring
+	AutoMonitored    = "monitored"     // resolved after monitoring
+	AutoResolved     = "resolved"      // the incident was resolved
+	AutoPostmortem   = "postmortem"    // the post-mortem was published
+)
+
+// AutoEvents lists the valid values of ChecklistStep.Auto.
+var AutoEvents = []string{AutoAcknowledged, AutoChannel, AutoCommander, AutoTriaged,
+	AutoStatusUpdate, AutoMitigated, AutoMonitored, AutoResolved, AutoPostmortem}
 
 // Component is a part of the product an incident can affect.
 type Component struct {

@@ -44,6 +44,10 @@ type Tx interface {
 	DueJobs(now time.Time, limit int) ([]Job, error)
 	// PendingJobs lists the pending jobs of an incident, oldest first.
 	PendingJobs(incidentID int64) ([]Job, error)
+	// ClaimJob detaches a pending job from its Key before it runs, so
+	// that a job scheduled with the same Key while it runs is a new job
+	// rather than a change to this one.
+	ClaimJob(id int64) error
 	// FinishJob marks a job done.
 	FinishJob(id int64, at time.Time) error
 	// RetryJob records a failed attempt and when to try again.

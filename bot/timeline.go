@@ -21,6 +21,7 @@ const (
 	EventResolved      EventKind = "resolved"
 	EventReopened      EventKind = "reopened"
 	EventDeclareFailed EventKind = "declare_failed"
+	EventMessage       EventKind = "message"
 )
 
 // Event is one entry on an incident's timeline: what happened, when, and
