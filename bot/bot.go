@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -23,6 +24,8 @@ type Bot struct {
 	maxAttempts int
 	workers     int
 	wake        chan struct{}
+	// runMu lets one RunDue at a time list and run jobs.
+	runMu sync.Mutex
 }
 
 // Options configure a Bot. Policy, Store and Chat are required.

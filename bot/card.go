@@ -193,7 +193,7 @@ func resolvedMessage(b *Bot, inc *Incident) Message {
 
 func reminderMessage(inc *Incident, since time.Duration) Message {
 	text := fmt.Sprintf(":alarm_clock: %s: no status update for %s on %s. "+
-		"Post one with `/incident update <text>` or `/incident status <status> <text>`.",
+		"Post one with `/incident update &lt;text&gt;` or `/incident status &lt;status&gt; &lt;text&gt;`.",
 		mentionOr(inc.Commander, "Commander"), FormatDuration(since), inc.Ref())
 	return Message{Text: text}
 }

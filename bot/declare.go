@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"html"
 	"errors"
 	"fmt"
 	"strconv"
@@ -68,7 +69,7 @@ func (b *Bot) Declare(ctx context.Context, d Declaration) (*Incident, bool, erro
 
 func (b *Bot) checkDeclaration(d *Declaration) error {
 	if d.Title == "" {
-		return Invalidf("Give it a title: `/incident declare <title> [--sev P1]`.",
+		return Invalidf("Give it a title: `/incident declare &lt;title&gt; [--sev P1]`.",
 			"An incident needs a title.")
 	}
 	if utf8.RuneCountInString(d.Title) > MaxTitleLen {
@@ -179,12 +180,13 @@ func (b *Bot) channelName(tx Tx, title string, skip int) (string, error) {
 	return "", errors.New("no free channel name after 100 tries")
 }
 
-// Slug turns a title into the part of a channel name Slack accepts:
+// Slug turns a title, as chat markup, into the part of a channel name
+// Slack accepts:
 // lowercase letters, digits and single dashes, at most max bytes.
 func Slug(title string, max int) string {
 	var sb strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(title) {
+	for _, r := range strings.ToLower(html.UnescapeString(title)) {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
 			if dash && sb.Len() > 0 {

@@ -131,8 +131,12 @@ func (b *Bot) Run(ctx context.Context) error {
 }
 
 // RunDue runs the jobs due now, up to Workers at once and one at a time in
-// each lane, and returns how many ran.
+// each lane, and returns how many ran. Calls to RunDue take turns, so a
+// job never runs twice at once.
 func (b *Bot) RunDue(ctx context.Context) int {
+	b.runMu.Lock()
+	defer b.runMu.Unlock()
+
 	var jobs []Job
 	err := b.store.View(ctx, func(tx Tx) error {
 		var err error

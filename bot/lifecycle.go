@@ -93,8 +93,7 @@ func (b *Bot) mayLead(inc *Incident, user, what string) error {
 	if len(b.policy.Admins) > 0 {
 		who += " or an incident admin (" + mentions(b.policy.Admins) + ")"
 	}
-	return Forbiddenf("Ask "+who+", or take command first with `/incident commander @you`.",
-		"Only %s may %s.", who, what)
+	return Forbiddenf("Ask "+who+" to do it.", "Only %s may %s.", who, what)
 }
 
 // Acknowledge records that a responder has seen the incident. The first
@@ -178,7 +177,7 @@ func (b *Bot) SetSeverity(ctx context.Context, id int64, by, severity,
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return nil, Invalidf("Say why: `/incident severity "+sev.Name+" <reason>`.",
+		return nil, Invalidf("Say why: `/incident severity "+sev.Name+" &lt;reason&gt;`.",
 			"A severity change needs a reason.")
 	}
 
@@ -208,7 +207,7 @@ func (b *Bot) SetStatus(ctx context.Context, id int64, by string, status Status,
 
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return nil, Invalidf("Say what changed: `/incident status "+string(status)+" <text>`.",
+		return nil, Invalidf("Say what changed: `/incident status "+string(status)+" &lt;text&gt;`.",
 			"A status change needs a line of text for the update.")
 	}
 	return b.change(ctx, id, by, func(tx Tx, inc *Incident) (EventKind, string, error) {
@@ -235,7 +234,7 @@ func (b *Bot) SetStatus(ctx context.Context, id int64, by string, status Status,
 func (b *Bot) PostUpdate(ctx context.Context, id int64, by, text string) (*Incident, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return nil, Invalidf("Write the update after the command: `/incident update <text>`.",
+		return nil, Invalidf("Write the update after the command: `/incident update &lt;text&gt;`.",
 			"The update is empty.")
 	}
 	return b.change(ctx, id, by, func(tx Tx, inc *Incident) (EventKind, string, error) {
@@ -263,7 +262,7 @@ func (b *Bot) statusUpdate(tx Tx, inc *Incident, by, text string) error {
 func (b *Bot) AddNote(ctx context.Context, id int64, by, text string) (*Incident, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return nil, Invalidf("Write the note after the command: `/incident note <text>`.",
+		return nil, Invalidf("Write the note after the command: `/incident note &lt;text&gt;`.",
 			"The note is empty.")
 	}
 	return b.change(ctx, id, by, func(tx Tx, inc *Incident) (EventKind, string, error) {

@@ -111,7 +111,7 @@ func helpReply(name string) bot.Reply {
 	lines := []string{
 		"*Anywhere*",
 		"`" + name + " declare` opens the form to declare an incident",
-		"`" + name + " declare <title> [--sev P1] [--component api,stt] [--private]` " +
+		"`" + name + " declare &lt;title&gt; [--sev P1] [--component api,stt] [--private]` " +
 			"declares in one line",
 		"`" + name + " list` shows the open incidents",
 		"`" + name + " help` shows this",
@@ -119,11 +119,11 @@ func helpReply(name string) bot.Reply {
 		"*In an incident channel*",
 		"`" + name + " commander @user` hands over command",
 		"`" + name + " role comms|scribe|ops @user` assigns a role",
-		"`" + name + " severity P0..P3 <reason>` changes the severity (commander or admin)",
-		"`" + name + " status investigating|identified|monitoring <text>` " +
+		"`" + name + " severity P0..P3 &lt;reason&gt;` changes the severity (commander or admin)",
+		"`" + name + " status investigating|identified|monitoring &lt;text&gt;` " +
 			"moves the status and posts the update",
-		"`" + name + " update <text>` posts a status update here and in the announcements",
-		"`" + name + " note <text>` adds a note to the timeline",
+		"`" + name + " update &lt;text&gt;` posts a status update here and in the announcements",
+		"`" + name + " note &lt;text&gt;` adds a note to the timeline",
 		"`" + name + " ack` acknowledges the incident",
 		"`" + name + " timeline` shows what happened, in order",
 		"`" + name + " checklist` shows the response checklist with buttons to tick it",

@@ -128,7 +128,7 @@ func (r *Router) declare(req *request, a args) (bot.Reply, error) {
 	if title == "" {
 		return bot.Reply{Modal: declareModal(r.bot.Policy()),
 			Message: &bot.Message{Text: "Or in one line: `" + r.name +
-				" declare <title> [--sev P1] [--component api,stt] [--private]`"}}, nil
+				" declare &lt;title&gt; [--sev P1] [--component api,stt] [--private]`"}}, nil
 	}
 	if err := unknownFlags(a, "severity", "components", "private", "summary"); err != nil {
 		return bot.Reply{}, err
@@ -219,7 +219,7 @@ func (r *Router) role(req *request, inc *bot.Incident, a args) (bot.Reply, error
 func (r *Router) severity(req *request, inc *bot.Incident, a args) (bot.Reply, error) {
 	if a.word(0) == "" {
 		return bot.Reply{}, bot.Invalidf("Use `"+r.name+" severity "+
-			strings.Join(r.bot.Policy().SeverityNames(), "|")+" <reason>`.",
+			strings.Join(r.bot.Policy().SeverityNames(), "|")+" &lt;reason&gt;`.",
 			"Say which severity.")
 	}
 	next, err := r.bot.SetSeverity(req.ctx, inc.ID, req.user, a.word(0), a.rest(1))
@@ -240,7 +240,7 @@ func (r *Router) status(req *request, inc *bot.Incident, a args) (bot.Reply, err
 			return bot.Reply{Modal: statusModal(inc)}, nil
 		}
 		return bot.Reply{}, bot.Invalidf("Use `"+r.name+" status "+strings.Join(names, "|")+
-			" <text>`; to close the incident, `"+r.name+" resolve`.",
+			" &lt;text&gt;`; to close the incident, `"+r.name+" resolve`.",
 			"%q is not a status.", a.word(0))
 	}
 	if _, err := r.bot.SetStatus(req.ctx, inc.ID, req.user, status, a.rest(1)); err != nil {

@@ -1,0 +1,420 @@
+// Package configs loads warroom's configuration and ships the files an
+// operator starts from: the example config and the Slack app manifest.
+//
+// A Config is built in four layers, each over the one before:
+//
+//  1. the defaults (Default), which are the figures of the shipped policy;
+//  2. the YAML file, if one is given; a key the program does not know is an
+//     error naming the key and its line, and a list in the file replaces
+//     the default list whole;
+//  3. environment variables WARROOM_<SECTION>_<KEY> (see EnvVars), one per
+//     key of a plain type: strings, numbers, durations such as 30m, bools
+//     (true or false) and comma-separated lists of strings. Lists of
+//     records (severities, components, responders, the checklist, the
+//     shell's users) can be set in the file only. An empty variable counts
+//     as unset, so the environment cannot clear a key the file sets.
+//     A WARROOM_ variable that names no key is ignored;
+//  4. secrets, which come from the environment only (SLACK_BOT_TOKEN,
+//     SLACK_APP_TOKEN, SLACK_SIGNING_SECRET) and print as "[redacted]".
+//
+// Load then validates the result and reports every bad key at once. The
+// secrets serving Slack needs are checked apart, by RequireSlack, because
+// some subcommands (shell, migrate, backup) need none.
+package configs
+
+import (
+	"bytes"
+	_ "embed" // for Example and SlackAppManifest
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	// The zone database inside the binary, so timezone works on a container
+	// image that has none.
+	_ "time/tzdata"
+
+	"warroom/bot"
+)
+
+// Example is the example config, warroom.example.yaml: every key with its
+// default value and a comment.
+//
+//go:embed warroom.example.yaml
+var Example []byte
+
+// SlackAppManifest is the Slack app manifest, slack-app-manifest.yaml, to
+// paste into https://api.slack.com/apps when creating the app.
+//
+//go:embed slack-app-manifest.yaml
+var SlackAppManifest []byte
+
+// Config is warroom's whole configuration. The yaml tags are the keys of
+// the file; each also names the environment variable that overrides it.
+type Config struct {
+	// Service is the service field of every log line.
+	Service string `yaml:"service"`
+	// Timezone is the IANA zone incident channel names and times use.
+	Timezone  string          `yaml:"timezone"`
+	Log       LogConfig       `yaml:"log"`
+	HTTP      HTTPConfig      `yaml:"http"`
+	Database  DatabaseConfig  `yaml:"database"`
+	Backup    BackupConfig    `yaml:"backup"`
+	Slack     SlackConfig     `yaml:"slack"`
+	Incidents IncidentsConfig `yaml:"incidents"`
+	Jobs      JobsConfig      `yaml:"jobs"`
+	Shell     ShellConfig     `yaml:"shell"`
+
+	// fromEnv maps each key set from the environment to its variable, so
+	// that problems with it name the variable.
+	fromEnv map[string]string
+	// envProblems are the environment values that could not be used.
+	envProblems []string
+}
+
+// LogConfig sets up the logger.
+type LogConfig struct {
+	// Level is a logrus level: trace, debug, info, warn, error.
+	Level string `yaml:"level"`
+	// Format is json (one object a line) or text.
+	Format string `yaml:"format"`
+}
+
+// HTTPConfig sets up the HTTP server.
+type HTTPConfig struct {
+	// Addr is the host:port to listen on; ":8080" listens on every address.
+	Addr         string        `yaml:"addr"`
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// ShutdownTimeout bounds how long a graceful shutdown waits for
+	// requests in flight.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// DatabaseConfig locates the store.
+type DatabaseConfig struct {
+	// Path is the SQLite file, created on first start.
+	Path string `yaml:"path"`
+}
+
+// BackupConfig schedules backups of the store.
+type BackupConfig struct {
+	// Dir is where backups are written; empty disables scheduled backups.
+	Dir string `yaml:"dir"`
+	// Schedule is a standard five-field cron spec (or a descriptor such as
+	// @daily), read in the configured timezone.
+	Schedule string `yaml:"schedule"`
+	// KeepDaily, KeepWeekly and KeepMonthly are how many backups of each
+	// kind are kept.
+	KeepDaily   int `yaml:"keep_daily"`
+	KeepWeekly  int `yaml:"keep_weekly"`
+	KeepMonthly int `yaml:"keep_monthly"`
+}
+
+// Socket Mode settings of SlackConfig.SocketMode.
+const (
+	SocketModeAuto = "auto" // on when SLACK_APP_TOKEN is set
+	SocketModeOn   = "on"
+	SocketModeOff  = "off"
+)
+
+// SlackConfig connects to Slack. The tokens come from the environment only.
+type SlackConfig struct {
+	// APIURL is the Web API's base URL; it ends in "/".
+	APIURL string `yaml:"api_url"`
+	// Command is the slash command, as registered in the app manifest.
+	Command string `yaml:"command"`
+	// SocketMode is one of the SocketMode constants.
+	SocketMode string `yaml:"socket_mode"`
+
+	// BotToken (xoxb-) calls the Web API.
+	BotToken Secret `yaml:"-" env:"SLACK_BOT_TOKEN"`
+	// AppToken (xapp-) opens Socket Mode connections.
+	AppToken Secret `yaml:"-" env:"SLACK_APP_TOKEN"`
+	// SigningSecret verifies requests Slack sends over HTTP.
+	SigningSecret Secret `yaml:"-" env:"SLACK_SIGNING_SECRET"`
+}
+
+// UseSocketMode reports whether Slack is served over Socket Mode rather
+// than HTTP requests.
+func (s *SlackConfig) UseSocketMode() bool {
+	switch s.SocketMode {
+	case SocketModeOn:
+		return true
+	case SocketModeAuto:
+		return s.AppToken != ""
+	}
+	return false
+}
+
+// IncidentsConfig is the incident policy; Config.Policy turns it into the
+// bot's.
+type IncidentsConfig struct {
+	// ChannelPrefix starts every incident channel name.
+	ChannelPrefix string `yaml:"channel_prefix"`
+	// AnnouncementsChannel is the id of the channel incidents are announced
+	// in; empty turns announcements off.
+	AnnouncementsChannel string `yaml:"announcements_channel"`
+	// Admins are the Slack user ids who may resolve, reopen and change the
+	// severity of any incident.
+	Admins []string `yaml:"admins"`
+	// PostmortemDue is how long after resolution the post-mortem is due.
+	PostmortemDue time.Duration `yaml:"postmortem_due"`
+	// Checklist is the response procedure.
+	Checklist []ChecklistStep `yaml:"checklist"`
+	// Severities are ordered from most to least severe.
+	Severities []Severity `yaml:"severities"`
+	// Components are what an incident can affect.
+	Components []Component `yaml:"components"`
+	// Responders are invited to the incidents their rule matches.
+	Responders []Responder `yaml:"responders"`
+}
+
+// ChecklistStep is one step of the response procedure.
+type ChecklistStep struct {
+	Step string `yaml:"step"`
+	// Auto names the event on which the bot ticks the step by itself (one
+	// of bot.AutoEvents), or is empty for a step only people tick.
+	Auto string `yaml:"auto"`
+}
+
+// Severity is one incident severity.
+type Severity struct {
+	// Name is what people type, such as P1.
+	Name string `yaml:"name"`
+	// Label is a word for it, such as high.
+	Label   string `yaml:"label"`
+	Meaning string `yaml:"meaning"`
+	// Response is the first-response target.
+	Response time.Duration `yaml:"response"`
+	// UpdateEvery is how often a status update is due while it is open.
+	UpdateEvery time.Duration `yaml:"update_every"`
+}
+
+// Component is a part of the product an incident can affect.
+type Component struct {
+	// ID is a short lowercase name, such as api.
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+}
+
+// Responder invites Users to incidents of any of Severities that affect any
+// of Components; an empty list matches everything.
+type Responder struct {
+	Components []string `yaml:"components"`
+	Severities []string `yaml:"severities"`
+	Users      []string `yaml:"users"`
+}
+
+// JobsConfig tunes the runner of the bot's deferred work.
+type JobsConfig struct {
+	// PollInterval is how often the runner looks for due jobs.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// MaxAttempts is how many times a failing job is tried.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Workers is how many jobs run at once.
+	Workers int `yaml:"workers"`
+}
+
+// ShellConfig sets up `warroom shell`, which talks to the bot from a
+// terminal instead of Slack.
+type ShellConfig struct {
+	// User is the id of the person at the terminal, one of Users.
+	User string `yaml:"user"`
+	// Users is the directory of people the shell knows.
+	Users []ShellUser `yaml:"users"`
+}
+
+// ShellUser is one person in the shell's directory.
+type ShellUser struct {
+	ID     string `yaml:"id"`
+	Handle string `yaml:"handle"`
+	Name   string `yaml:"name"`
+}
+
+// Default returns the defaults: the figures of the shipped policy. They are
+// what warroom.example.yaml holds.
+func Default() *Config {
+	const updates = 30 * time.Minute
+	return &Config{
+		Service:  "warroom",
+		Timezone: "Asia/Tashkent",
+		Log:      LogConfig{Level: "info", Format: "json"},
+		HTTP: HTTPConfig{
+			Addr:            ":8080",
+			ReadTimeout:     10 * time.Second,
+			WriteTimeout:    10 * time.Second,
+			ShutdownTimeout: 20 * time.Second,
+		},
+		Database: DatabaseConfig{Path: "warroom.db"},
+		Backup: BackupConfig{
+			Schedule:    "0 3 * * *",
+			KeepDaily:   7,
+			KeepWeekly:  4,
+			KeepMonthly: 12,
+		},
+		Slack: SlackConfig{
+			APIURL:     "https://slack.com/api/",
+			Command:    "/incident",
+			SocketMode: SocketModeAuto,
+		},
+		Incidents: IncidentsConfig{
+			ChannelPrefix: "incident",
+			Admins:        []string{},
+			PostmortemDue: 48 * time.Hour,
+			Checklist: []ChecklistStep{
+				{"Acknowledge the incident in the paging tool", bot.AutoAcknowledged},
+				{"Open the incident channel", bot.AutoChannel},
+				{"Assign an incident commander", bot.AutoCommander},
+				{"Assess and triage: severity, components, scope", bot.AutoTriaged},
+				{"Update the status page", bot.AutoStatusUpdate},
+				{"Implement a fix or workaround", bot.AutoMitigated},
+				{"Monitor for resolution", bot.AutoMonitored},
+				{"Update the status page: resolved", bot.AutoResolved},
+				{"Publish the post-mortem", bot.AutoPostmortem},
+			},
+			Severities: []Severity{
+				{"P0", "critical", "System down, more than 50% of users affected",
+					15 * time.Minute, updates},
+				{"P1", "high", "A major feature broken, more than 10% of users affected",
+					time.Hour, updates},
+				{"P2", "medium", "A minor feature broken, under 5% of users affected",
+					4 * time.Hour, updates},
+				{"P3", "low", "Cosmetic", 24 * time.Hour, updates},
+			},
+			Components: []Component{
+				{"api", "API"}, {"database", "Database"}, {"stt", "STT"},
+				{"tts", "TTS"}, {"llm", "LLM"},
+			},
+			Responders: []Responder{},
+		},
+		Jobs: JobsConfig{PollInterval: 2 * time.Second, MaxAttempts: 20, Workers: 4},
+		Shell: ShellConfig{
+			User: "U0SHELL",
+			Users: []ShellUser{
+				{"U0SHELL", "you", "You"},
+				{"U0ALICE", "alice", "Alice"},
+				{"U0BOB", "bob", "Bob"},
+			},
+		},
+	}
+}
+
+// Load builds the config from the defaults, the YAML file at path (none if
+// path is empty), and the environment as env reads it (os.Getenv; nil reads
+// nothing), then validates it. The error names every problem: a file that
+// cannot be read or parsed, unknown keys, values of the wrong type, and
+// what Validate finds.
+func Load(path string, env func(string) string) (*Config, error) {
+	var data []byte
+	if path != "" {
+		var err error
+		data, err = os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+	}
+
+	cfg, err := build(data, env)
+	if err != nil {
+		return nil, fmt.Errorf("config file %q: %w", path, err)
+	}
+
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Parse is Load for a file already read: data is its YAML text.
+func Parse(data []byte, env func(string) string) (*Config, error) {
+	cfg, err := build(data, env)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// build layers the file and the environment over the defaults.
+func build(data []byte, env func(string) string) (*Config, error) {
+	cfg := Default()
+	if err := decode(data, cfg); err != nil {
+		return nil, err
+	}
+
+	if env == nil {
+		env = func(string) string { return "" }
+	}
+	cfg.applyEnv(env)
+	return cfg, nil
+}
+
+// decode reads the YAML document in data over cfg, rejecting keys the
+// Config does not have. Empty data leaves cfg as it is.
+func decode(data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(cfg)
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if te := (*yaml.TypeError)(nil); errors.As(err, &te) {
+		return explain(data, te)
+	}
+	if err != nil {
+		return err
+	}
+
+	// A second document would be ignored silently; refuse it instead.
+	err = dec.Decode(new(yaml.Node))
+	if !errors.Is(err, io.EOF) {
+		return errors.New("more than one YAML document: remove the \"---\" separators")
+	}
+	return nil
+}
+
+// Policy converts the incident settings into the bot's policy.
+func (c *Config) Policy() (bot.Policy, error) {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return bot.Policy{}, fmt.Errorf("config: timezone %q: %w", c.Timezone, err)
+	}
+
+	in := &c.Incidents
+	p := bot.Policy{
+		Location:        loc,
+		Admins:          slices.Clone(in.Admins),
+		AnnounceChannel: in.AnnouncementsChannel,
+		ChannelPrefix:   in.ChannelPrefix,
+		PostmortemDue:   in.PostmortemDue,
+	}
+	for _, s := range in.Severities {
+		p.Severities = append(p.Severities, bot.Severity(s))
+	}
+	for _, co := range in.Components {
+		p.Components = append(p.Components, bot.Component(co))
+	}
+	for _, r := range in.Responders {
+		p.Responders = append(p.Responders, bot.ResponderRule{
+			Components: slices.Clone(r.Components),
+			Severities: slices.Clone(r.Severities),
+			Users:      slices.Clone(r.Users),
+		})
+	}
+	for _, s := range in.Checklist {
+		p.Checklist = append(p.Checklist, bot.ChecklistStep(s))
+	}
+
+	if err := p.Validate(); err != nil {
+		return bot.Policy{}, fmt.Errorf("config: %w", err)
+	}
+	return p, nil
+}
