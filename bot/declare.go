@@ -2,9 +2,9 @@ package bot
 
 import (
 	"context"
-	"html"
 	"errors"
 	"fmt"
+	"html"
 	"strconv"
 	"strings"
 	"unicode/utf8"
