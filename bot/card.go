@@ -8,7 +8,8 @@ import (
 )
 
 // The actions of the buttons the bot puts on its messages. Their value is
-// the incident id; a checklist button's value is "<id>:<step index>".
+// the incident id. A checklist button's action is ActionTickStep followed
+// by "." and the step's index, and its value "<id>:<step index>".
 const (
 	ActionAcknowledge  = "incident.acknowledge"
 	ActionTakeCommand  = "incident.take_command"

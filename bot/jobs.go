@@ -87,11 +87,6 @@ func (b *Bot) announce(tx Tx, inc *Incident, text string) {
 	}
 }
 
-// notify owes a private message to one person.
-func (b *Bot) notify(tx Tx, inc *Incident, to Recipient, msg Message) error {
-	return b.schedule(tx, inc, jobNotify, "", notifyJob{To: to, Message: msg})
-}
-
 // scheduleReminder sets the incident's next status-update reminder, one
 // update interval after its last update. It replaces the reminder pending.
 func (b *Bot) scheduleReminder(tx Tx, inc *Incident) error {

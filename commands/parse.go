@@ -5,7 +5,6 @@
 package commands
 
 import (
-	"html"
 	"regexp"
 	"strings"
 )
@@ -103,9 +102,4 @@ func splitList(s string) []string {
 // Slack escapes what people type in a message.
 func escapeText(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// plain undoes chat markup escaping, for places that show plain text.
-func plain(s string) string {
-	return html.UnescapeString(s)
 }

@@ -342,7 +342,11 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 			"That button does not name an incident.")
 	}
 
-	switch act.ActionID {
+	action := act.ActionID
+	if strings.HasPrefix(action, bot.ActionTickStep+".") {
+		action = bot.ActionTickStep
+	}
+	switch action {
 	case bot.ActionAcknowledge:
 		return r.ack(req, id)
 	case bot.ActionTakeCommand:

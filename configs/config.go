@@ -164,6 +164,8 @@ type IncidentsConfig struct {
 	Admins []string `yaml:"admins"`
 	// PostmortemDue is how long after resolution the post-mortem is due.
 	PostmortemDue time.Duration `yaml:"postmortem_due"`
+	// DefaultSeverity is given to incidents declared without one.
+	DefaultSeverity string `yaml:"default_severity"`
 	// Checklist is the response procedure.
 	Checklist []ChecklistStep `yaml:"checklist"`
 	// Severities are ordered from most to least severe.
@@ -394,6 +396,7 @@ func (c *Config) Policy() (bot.Policy, error) {
 		Admins:          slices.Clone(in.Admins),
 		AnnounceChannel: in.AnnouncementsChannel,
 		ChannelPrefix:   in.ChannelPrefix,
+		DefaultSeverity: in.DefaultSeverity,
 		PostmortemDue:   in.PostmortemDue,
 	}
 	for _, s := range in.Severities {

@@ -218,6 +218,11 @@ func (in *IncidentsConfig) validateSeverities(p *problems) {
 		p.add("incidents.severities", "must list at least one severity")
 	}
 	seen := map[string]bool{}
+	defer func() {
+		if d := in.DefaultSeverity; d != "" && !seen[strings.ToLower(d)] {
+			p.add("incidents.default_severity", "%q is none of incidents.severities", d)
+		}
+	}()
 	for i, s := range in.Severities {
 		key := fmt.Sprintf("incidents.severities[%d]", i)
 		if !severityName.MatchString(s.Name) {

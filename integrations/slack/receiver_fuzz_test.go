@@ -89,7 +89,8 @@ func FuzzEventBody(f *testing.F) {
 	f.Add(readFixture(f, "event_message.json"))
 	f.Add(readFixture(f, "url_verification.json"))
 	f.Add([]byte(`{"type":"event_callback","event":null}`))
-	f.Add([]byte(`{"type":"event_callback","event":{"type":"message","subtype":"message_changed"}}`))
+	f.Add([]byte(`{"type":"event_callback",` +
+		`"event":{"type":"message","subtype":"message_changed"}}`))
 	f.Add([]byte(`{"type":"app_rate_limited","minute_rate_limited":1}`))
 	f.Add([]byte(`[]`))
 	recv := fuzzReceiver(f)

@@ -262,6 +262,11 @@ func newReceiverHarness(t *testing.T, options func(*ReceiverOptions)) *receiverH
 	return h
 }
 
+// ackWithin sets the receiver's acknowledgement window.
+func ackWithin(d time.Duration) func(*ReceiverOptions) {
+	return func(o *ReceiverOptions) { o.AckWithin = d }
+}
+
 // wait waits for the receiver's background work to finish.
 func (h *receiverHarness) wait(t *testing.T) {
 	t.Helper()
@@ -400,8 +405,9 @@ func TestCommands(t *testing.T) {
 			wantText: "INC-7 declared",
 		},
 		{
-			name:     "message in channel",
-			reply:    bot.Reply{Message: &bot.Message{Text: "Status: monitoring"}, InChannel: true},
+			name: "message in channel",
+			reply: bot.Reply{Message: &bot.Message{Text: "Status: monitoring"},
+				InChannel: true},
 			wantType: "in_channel",
 			wantText: "Status: monitoring",
 		},
@@ -448,9 +454,10 @@ func TestCommands(t *testing.T) {
 			if tt.wantModal != (len(opened) == 1) {
 				t.Fatalf("modals opened = %v, want one: %v", opened, tt.wantModal)
 			}
-			if tt.wantModal && (opened[0].triggerID != "111.222.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ||
-				opened[0].modal.ID != modal.ID) {
-				t.Errorf("opened %+v, want modal %s with the command's trigger id", opened[0], modal.ID)
+			const trigger = "111.222.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			if tt.wantModal && (opened[0].triggerID != trigger || opened[0].modal.ID != modal.ID) {
+				t.Errorf("opened %+v, want modal %s with the command's trigger id",
+					opened[0], modal.ID)
 			}
 		})
 	}
@@ -560,7 +567,7 @@ func TestSlowFrontdoor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newReceiverHarness(t, func(o *ReceiverOptions) { o.AckWithin = 20 * time.Millisecond })
+			h := newReceiverHarness(t, ackWithin(20*time.Millisecond))
 			h.opener.err = tt.openErr
 			release := make(chan struct{})
 			ctxErr := make(chan error, 1)
@@ -584,7 +591,8 @@ func TestSlowFrontdoor(t *testing.T) {
 				t.Errorf("front door's context ended with the request: %v", err)
 			}
 			post := h.responses.next(t)
-			if post.ResponseType != tt.wantType || post.Text != tt.wantText || post.ReplaceOriginal {
+			if post.ResponseType != tt.wantType || post.Text != tt.wantText ||
+				post.ReplaceOriginal {
 				t.Errorf("posted %+v, want %s %q without replace_original",
 					post, tt.wantType, tt.wantText)
 			}
@@ -742,7 +750,7 @@ func TestViewSubmission(t *testing.T) {
 	})
 
 	t.Run("late field errors are told to the user", func(t *testing.T) {
-		h := newReceiverHarness(t, func(o *ReceiverOptions) { o.AckWithin = 10 * time.Millisecond })
+		h := newReceiverHarness(t, ackWithin(10*time.Millisecond))
 		release := make(chan struct{})
 		h.fd.onSubmit = func(context.Context, bot.Submission) bot.Reply {
 			<-release
@@ -942,7 +950,8 @@ func TestEventRetryHandledOnce(t *testing.T) {
 	body := eventBody(t, nil)
 
 	for retry := range 3 {
-		req := httptest.NewRequest(http.MethodPost, "/slack/events", strings.NewReader(string(body)))
+		req := httptest.NewRequest(http.MethodPost, "/slack/events",
+			strings.NewReader(string(body)))
 		if retry > 0 {
 			req.Header.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
 			req.Header.Set("X-Slack-Retry-Reason", "http_timeout")

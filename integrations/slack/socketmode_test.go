@@ -52,7 +52,8 @@ func TestSocketModeRouting(t *testing.T) {
 
 		answer := h.recv.command(context.Background(), "env-1", sc)
 
-		if answer == nil || answer.ResponseType != "in_channel" || answer.Text != "INC-7 declared" {
+		if answer == nil || answer.ResponseType != "in_channel" ||
+			answer.Text != "INC-7 declared" {
 			t.Errorf("answer = %+v, want the in-channel message", answer)
 		}
 		if cmd := h.fd.commands[0]; cmd.RequestID != "env-1" || cmd.UserID != "U0ALICE" ||

@@ -143,7 +143,8 @@ func TestVerifierMiddleware(t *testing.T) {
 					t.Errorf("next called %v with body %q, want the request's body", called, got)
 				}
 				if len(hook.AllEntries()) != 0 {
-					t.Errorf("logged %d lines for a good request, want none", len(hook.AllEntries()))
+					t.Errorf("logged %d lines for a good request, want none",
+						len(hook.AllEntries()))
 				}
 				return
 			}

@@ -1,0 +1,216 @@
+package commands_test
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sirupsen/logrus"
+
+	"warroom/bot"
+	"warroom/commands"
+	"warroom/configs"
+	"warroom/integrations/shell"
+	"warroom/storage"
+)
+
+// fixture is a router on a real bot, store and in-memory chat.
+type fixture struct {
+	router *commands.Router
+	bot    *bot.Bot
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	cfg := configs.Default()
+	cfg.Incidents.Admins = []string{"UADMIN"}
+	policy, err := cfg.Policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat := shell.NewChat(io.Discard, []shell.Person{{ID: "UALICE", Handle: "alice"},
+		{ID: "UBOB", Handle: "bob"}})
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	b, err := bot.New(bot.Options{Policy: policy, Store: db, Chat: chat,
+		Log: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{router: commands.New(b, "/incident", logrus.NewEntry(log)), bot: b}
+}
+
+func (f *fixture) run(user, channel, text string) bot.Reply {
+	return f.router.Command(context.Background(), bot.Command{Name: "/incident", Text: text,
+		UserID: user, ChannelID: channel, ReplyTo: bot.Recipient{UserID: user}})
+}
+
+// declare opens an incident and returns its channel.
+func (f *fixture) declare(t *testing.T, text string) *bot.Incident {
+	t.Helper()
+	f.run("UALICE", "CGENERAL", "declare "+text)
+	for f.bot.RunDue(context.Background()) > 0 {
+	}
+	open, err := f.bot.OpenIncidents(context.Background())
+	if err != nil || len(open) == 0 {
+		t.Fatalf("no incident declared: %v", err)
+	}
+	return open[len(open)-1]
+}
+
+func text(r bot.Reply) string {
+	if r.Message == nil {
+		return ""
+	}
+	s := r.Message.Text
+	for _, b := range r.Message.Blocks {
+		s += "\n" + b.Text
+	}
+	return s
+}
+
+func TestCommandAnswers(t *testing.T) {
+	f := newFixture(t)
+	inc := f.declare(t, "API is down --sev P1 --component api")
+
+	cases := []struct {
+		name, user, channel, text string
+		want                      []string
+	}{
+		{"help", "UALICE", "CGENERAL", "help", []string{"/incident declare", "resolve"}},
+		{"nothing", "UALICE", "CGENERAL", "", []string{"/incident list"}},
+		{"unknown subcommand", "UALICE", "CGENERAL", "explode",
+			[]string{"not a command", "/incident help", "Error id: E-"}},
+		{"unknown severity", "UALICE", "CGENERAL", "declare X --sev P7",
+			[]string{"Unknown severity", "P0, P1, P2, P3"}},
+		{"unknown component", "UALICE", "CGENERAL", "declare X --component mainframe",
+			[]string{"Unknown component", "api, database, stt, tts, llm"}},
+		{"unknown flag", "UALICE", "CGENERAL", "declare X --colour red",
+			[]string{"Unknown flag --colour"}},
+		{"outside an incident channel", "UALICE", "CGENERAL", "update all fine",
+			[]string{"only in an incident channel", "INC-1 in <#" + inc.ChannelID + ">"}},
+		{"unknown user", "UALICE", inc.ChannelID, "commander @nobody",
+			[]string{"Nobody in this workspace is called @nobody"}},
+		{"unknown role", "UALICE", inc.ChannelID, "role chef <@UBOB|bob>",
+			[]string{"not a role", "comms, scribe, ops"}},
+		{"unknown status", "UALICE", inc.ChannelID, "status fixed it",
+			[]string{"not a status", "investigating|identified|monitoring", "resolve"}},
+		{"severity without reason", "UALICE", inc.ChannelID, "severity P0",
+			[]string{"needs a reason"}},
+		{"empty update", "UALICE", inc.ChannelID, "note", []string{"The note is empty"}},
+		{"stranger changes severity", "UBOB", inc.ChannelID, "severity P0 worse",
+			[]string{"Only the incident commander (<@UALICE>)", "incident admin (<@UADMIN>)"}},
+		{"admin changes severity", "UADMIN", inc.ChannelID, "sev P0 payments too",
+			[]string{"INC-1 is now P0"}},
+		{"role by mention", "UALICE", inc.ChannelID, "role scribe <@UBOB|bob>",
+			[]string{"<@UBOB> is now scribe"}},
+		{"commander by handle", "UALICE", inc.ChannelID, "commander @bob",
+			[]string{"<@UBOB> is now the incident commander"}},
+		{"list", "UBOB", "CGENERAL", "list", []string{"1 open incident", "INC-1", "P0"}},
+		{"timeline", "UBOB", inc.ChannelID, "timeline",
+			[]string{"declared", "severity", "role", "commander"}},
+		{"checklist", "UBOB", inc.ChannelID, "checklist", []string{"Checklist of INC-1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := text(f.run(tc.user, tc.channel, tc.text))
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q answered\n%s\nwhich lacks %q", tc.text, got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestDeclareWithoutTitleOpensTheForm(t *testing.T) {
+	f := newFixture(t)
+	reply := f.run("UALICE", "CGENERAL", "declare")
+	if reply.Modal == nil {
+		t.Fatal("no form opened")
+	}
+	ids := map[string]bot.Input{}
+	for _, in := range reply.Modal.Inputs {
+		ids[in.ID] = in
+	}
+	if len(ids["severity"].Options) != 4 ||
+		!strings.Contains(ids["severity"].Options[0].Label, "more than 50% of users") {
+		t.Errorf("severity options %+v", ids["severity"].Options)
+	}
+	if len(ids["components"].Options) != 5 {
+		t.Errorf("component options %+v", ids["components"].Options)
+	}
+
+	sub := bot.Submission{ModalID: reply.Modal.ID, UserID: "UALICE",
+		Values: map[string][]string{"title": {"TTS <vendor> down"}, "severity": {"P0"},
+			"components": {"tts"}, "private": {"private"}}}
+	done := f.router.Submit(context.Background(), sub)
+	if len(done.FieldErrors) > 0 || !strings.Contains(text(done), "Declared P0 INC-1") {
+		t.Fatalf("submission answered %+v", done)
+	}
+	inc, err := f.bot.Incident(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inc.Private || inc.Title != "TTS &lt;vendor&gt; down" || inc.Components[0] != "tts" {
+		t.Errorf("declared %+v", inc)
+	}
+}
+
+func TestFormErrorsStayOnTheForm(t *testing.T) {
+	f := newFixture(t)
+	reply := f.router.Submit(context.Background(), bot.Submission{ModalID: "incident.declare",
+		UserID: "UALICE", Values: map[string][]string{"title": {" "}, "severity": {"P1"}}})
+	if !strings.Contains(reply.FieldErrors["title"], "needs a title") {
+		t.Errorf("field errors %v", reply.FieldErrors)
+	}
+}
+
+func TestButtons(t *testing.T) {
+	f := newFixture(t)
+	inc := f.declare(t, "DB slow --sev P2")
+	press := func(user, action, value string) bot.Reply {
+		return f.router.Action(context.Background(), bot.Action{ActionID: action,
+			Value: value, UserID: user, ChannelID: inc.ChannelID})
+	}
+
+	if got := text(press("UBOB", bot.ActionAcknowledge, "1")); !strings.Contains(got,
+		"You acknowledged INC-1") {
+		t.Errorf("first acknowledge: %s", got)
+	}
+	if got := text(press("UALICE", bot.ActionAcknowledge, "1")); !strings.Contains(got,
+		"already acknowledged by <@UBOB>") {
+		t.Errorf("second acknowledge: %s", got)
+	}
+	if r := press("UBOB", bot.ActionResolve, "1"); r.Modal != nil ||
+		!strings.Contains(text(r), "Only the incident commander") {
+		t.Errorf("a stranger got the resolve form: %+v", r)
+	}
+	if r := press("UALICE", bot.ActionResolve, "1"); r.Modal == nil {
+		t.Errorf("the commander got no resolve form: %s", text(r))
+	}
+	if r := press("UBOB", bot.ActionUpdateStatus, "1"); r.Modal == nil ||
+		r.Modal.Metadata != "1" {
+		t.Errorf("update status: %+v", r)
+	}
+	if got := text(press("UBOB", bot.ActionTickStep, "1:3")); !strings.Contains(got,
+		":white_check_mark: 4.") {
+		t.Errorf("tick: %s", got)
+	}
+	if got := text(press("UBOB", bot.ActionTakeCommand, "x")); !strings.Contains(got,
+		"does not name an incident") {
+		t.Errorf("bad value: %s", got)
+	}
+	if got := text(press("UBOB", bot.ActionTakeCommand, "99")); !strings.Contains(got,
+		"no incident INC-99") {
+		t.Errorf("missing incident: %s", got)
+	}
+}
