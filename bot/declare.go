@@ -101,18 +101,13 @@ func (b *Bot) checkDeclaration(d *Declaration) error {
 }
 
 // unfinished finds an open incident of the same declarer and title whose
-// channel, card or announcement is not made yet.
+// channel, card or announcement is not made yet, or returns nil.
 func (b *Bot) unfinished(tx Tx, d Declaration) (*Incident, error) {
-	open, err := tx.OpenIncidents()
-	if err != nil {
-		return nil, err
+	inc, err := tx.UnreadyIncident(d.By, d.Title)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
 	}
-	for _, inc := range open {
-		if !inc.Ready && inc.DeclaredBy == d.By && strings.EqualFold(inc.Title, d.Title) {
-			return inc, nil
-		}
-	}
-	return nil, nil
+	return inc, err
 }
 
 func (b *Bot) createIncident(tx Tx, d Declaration) (*Incident, error) {

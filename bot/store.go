@@ -27,6 +27,10 @@ type Tx interface {
 	ChannelNameUsed(name string) (bool, error)
 	// OpenIncidents lists unresolved incidents, oldest first.
 	OpenIncidents() ([]*Incident, error)
+	// UnreadyIncident finds the oldest open incident declaredBy declared
+	// with title (ignoring case) whose channel, card or announcement is not
+	// made yet.
+	UnreadyIncident(declaredBy, title string) (*Incident, error)
 	// CountOpenBySeverity counts unresolved incidents per severity.
 	CountOpenBySeverity() (map[string]int, error)
 

@@ -93,8 +93,8 @@ func open(ctx context.Context, path string) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	var mode string
-	if err := write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	mode, err := journalMode(ctx, write)
+	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("read journal mode: %w", err)
 	}
@@ -122,6 +122,29 @@ func open(ctx context.Context, path string) (*DB, error) {
 	read.SetConnMaxIdleTime(5 * time.Minute)
 
 	return &DB{path: path, write: write, read: read}, nil
+}
+
+// journalMode opens the first connection, which switches a new file to
+// WAL. SQLite answers "locked" at once, without waiting out the busy
+// timeout, when two processes switch the same new file at the same moment,
+// so the switch is tried again for as long as the busy timeout.
+func journalMode(ctx context.Context, db *sql.DB) (string, error) {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+		var se sqlite3.Error
+		busy := errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+		if !busy || time.Now().After(deadline) {
+			return mode, err
+		}
+
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // dsn builds a go-sqlite3 data source name for the file at path. The path

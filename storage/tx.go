@@ -150,9 +150,34 @@ func (t *Tx) ChannelNameUsed(name string) (bool, error) {
 
 // OpenIncidents lists the incidents not resolved, oldest first.
 func (t *Tx) OpenIncidents() ([]*bot.Incident, error) {
-	rows, err := t.tx.QueryContext(t.ctx, selectIncident+" WHERE "+unresolved+" ORDER BY id")
+	list, err := t.incidents(" WHERE " + unresolved + " ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("list open incidents: %w", err)
+	}
+	return list, nil
+}
+
+// UnreadyIncident finds the oldest open incident that declaredBy declared
+// with title (compared without regard to ASCII case) whose channel, card or
+// announcement is not made yet.
+func (t *Tx) UnreadyIncident(declaredBy, title string) (*bot.Incident, error) {
+	list, err := t.incidents(" WHERE ready = 0 AND "+unresolved+
+		" AND declared_by = ? AND title = ? COLLATE NOCASE ORDER BY id LIMIT 1",
+		declaredBy, title)
+	if err != nil {
+		return nil, fmt.Errorf("find unready incident %q: %w", title, err)
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("unready incident %q: %w", title, bot.ErrNotFound)
+	}
+	return list[0], nil
+}
+
+// incidents runs selectIncident with the clauses in where.
+func (t *Tx) incidents(where string, args ...any) ([]*bot.Incident, error) {
+	rows, err := t.tx.QueryContext(t.ctx, selectIncident+where, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 
@@ -160,14 +185,11 @@ func (t *Tx) OpenIncidents() ([]*bot.Incident, error) {
 	for rows.Next() {
 		inc, err := scanIncident(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list open incidents: %w", err)
+			return nil, err
 		}
 		list = append(list, inc)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list open incidents: %w", err)
-	}
-	return list, nil
+	return list, rows.Err()
 }
 
 // CountOpenBySeverity counts the incidents not resolved per severity name.

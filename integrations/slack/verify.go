@@ -23,7 +23,8 @@ const logRequest = "requestId"
 // Verifier checks that requests come from Slack: it verifies the v0
 // signature Slack computes over the request timestamp and the raw body
 // with the app's signing secret, and refuses timestamps more than five
-// minutes from the local clock.
+// minutes from the local clock. slack-go reads that clock (time.Now)
+// itself, so tests cannot move it: they sign with old timestamps instead.
 type Verifier struct {
 	secret    string
 	log       *logrus.Entry

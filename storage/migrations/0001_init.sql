@@ -41,6 +41,8 @@ CREATE INDEX incidents_channel_id ON incidents (channel_id);
 
 CREATE INDEX incidents_open ON incidents (id) WHERE status <> 'resolved';
 
+CREATE INDEX incidents_unready ON incidents (id) WHERE ready = 0;
+
 CREATE TABLE events (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
