@@ -73,7 +73,10 @@ func NewApp(ctx context.Context, cfg *configs.Config, o AppOptions) (*App, error
 		a.Close()
 		return nil, err
 	}
-	a.checkSlack(ctx)
+	if err := a.checkSlack(ctx); bot.IsPermanent(err) {
+		a.Close()
+		return nil, fmt.Errorf("slack refused the bot token (SLACK_BOT_TOKEN): %w", err)
+	}
 
 	a.listener, err = net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
@@ -180,9 +183,9 @@ func (a *App) firstEvent(ctx context.Context, id string) (bool, error) {
 }
 
 // checkSlack asks Slack whose token this is, so that a wrong token shows at
-// start and the bot knows its own user id. A network failure is not fatal:
-// the readiness check says so until a later try succeeds.
-func (a *App) checkSlack(ctx context.Context) {
+// start. A network failure is not fatal: the readiness check says so until
+// a later try succeeds.
+func (a *App) checkSlack(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 
@@ -190,10 +193,26 @@ func (a *App) checkSlack(ctx context.Context) {
 	id, err := a.chat.AuthTest(ctx)
 	if err != nil {
 		log.WithError(err).Error("Slack did not accept the bot token")
-		return
+		return err
 	}
 	a.slackOK.Store(true)
 	log.WithField("botUserId", id).Info("connected to Slack")
+	return nil
+}
+
+// retrySlack checks the token again every 30 seconds until Slack accepts
+// it, so readiness follows a Slack outage at start-up.
+func (a *App) retrySlack(ctx context.Context) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for !a.slackOK.Load() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = a.checkSlack(ctx)
+		}
+	}
 }
 
 // routes builds the HTTP endpoints.
@@ -297,6 +316,8 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // requests, lets those in flight and the replies owed for them finish,
 // and stops the job runner between jobs.
 func (a *App) Run(ctx context.Context) error {
+	ctx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -323,12 +344,19 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.WithFields(logrus.Fields{fieldAction: "serve", "addr": a.Addr(),
 		"socketMode": a.socket != nil, "version": versionString()}).Info("warroom is up")
 
+	if !a.slackOK.Load() {
+		go a.retrySlack(ctx)
+	}
+
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
 
+	// Socket Mode stops taking requests before the replies in flight are
+	// waited for.
+	stopServing()
 	a.shutdown()
 	stopJobs()
 	wg.Wait()

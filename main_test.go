@@ -495,3 +495,81 @@ func hasText(msgs []slackfake.Message, s string) bool {
 	}
 	return false
 }
+
+func TestSlackFailureDuringDeclarationIsFinishedWithoutASecondChannel(t *testing.T) {
+	w := newWorld(t)
+	w.slack.Fail("conversations.invite", slackfake.Fault{Status: http.StatusInternalServerError})
+	r := w.start(t)
+
+	_, body := r.command(t, w, "UDANA", "CGENERAL", "declare STT vendor down --sev P1")
+	if !strings.Contains(body, "Declared P1 INC-1") {
+		t.Fatalf("declare answered %s", body)
+	}
+	eventually(t, "the declarer told of the failure", func() bool {
+		for _, resp := range w.slack.Responses() {
+			if strings.Contains(resp.Text, "hit an error") &&
+				strings.Contains(resp.Text, "keeps trying") {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Slack recovers; the retry finishes the job in the same channel.
+	w.slack.Heal("conversations.invite")
+	w.clock.Add(5 * time.Second)
+	eventually(t, "the incident set up after the retry", func() bool {
+		ch, ok := w.slack.ChannelByName("incident-20261203-stt-vendor-down")
+		return ok && len(ch.Pins) == 1 && contains(ch.Members, "UDANA")
+	})
+	if n := len(w.slack.CallsTo("conversations.create")); n != 1 {
+		t.Errorf("%d channels created, want 1", n)
+	}
+	_, list := r.command(t, w, "UDANA", "CGENERAL", "list")
+	if strings.Count(list, "INC-") != 1 {
+		t.Errorf("list after the retry: %s", list)
+	}
+}
+
+func TestEventRetryRecordedOnce(t *testing.T) {
+	w := newWorld(t)
+	r := w.start(t)
+	r.command(t, w, "UDANA", "CGENERAL", "declare Cache cold --sev P2")
+	var ch slackfake.Channel
+	eventually(t, "the channel", func() bool {
+		var ok bool
+		ch, ok = w.slack.ChannelByName("incident-20261203-cache-cold")
+		return ok
+	})
+
+	body := fmt.Sprintf(`{"type":"event_callback","team_id":"T0FAKE","api_app_id":"A1",
+		"event_id":"Ev0RETRY","event_time":1764736200,"event":{"type":"message",
+		"channel":%q,"user":"UOMAR","text":"hit rate is back to 92%%",
+		"ts":"1764736200.000100","channel_type":"channel"}}`, ch.ID)
+	for try := 0; try < 3; try++ {
+		req, _ := http.NewRequest(http.MethodPost, r.base+"/slack/events", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if try > 0 {
+			req.Header.Set("X-Slack-Retry-Num", strconv.Itoa(try))
+			req.Header.Set("X-Slack-Retry-Reason", "http_timeout")
+		}
+		sign(req, body, time.Now())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("delivery %d: status %d", try, resp.StatusCode)
+		}
+	}
+
+	eventually(t, "the message on the timeline", func() bool {
+		_, out := r.command(t, w, "UOMAR", ch.ID, "timeline")
+		return strings.Contains(out, "hit rate is back")
+	})
+	_, out := r.command(t, w, "UOMAR", ch.ID, "timeline")
+	if n := strings.Count(out, "hit rate is back"); n != 1 {
+		t.Errorf("the message is on the timeline %d times, want 1:\n%s", n, out)
+	}
+}
