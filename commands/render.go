@@ -212,7 +212,7 @@ func checklistMessage(b *bot.Bot, inc *bot.Incident) *bot.Message {
 		}
 		lines = append(lines, fmt.Sprintf(":white_large_square: %d. %s", i+1, item.Step))
 		buttons = append(buttons, bot.Button{
-			Label:  truncate(fmt.Sprintf("Done: %d. %s", i+1, item.Step), 75),
+			Label: truncate(fmt.Sprintf("Done: %d. %s", i+1, item.Step), 75),
 			// Slack wants every button of a block to have its own action.
 			Action: fmt.Sprintf("%s.%d", bot.ActionTickStep, i),
 			Value:  fmt.Sprintf("%d:%d", inc.ID, i),
