@@ -9,6 +9,7 @@
 //	warroom migrate  [--config FILE]   create or upgrade the database
 //	warroom backup   --to FILE         copy the database, consistently, while it runs
 //	warroom config   [--check FILE]    print the example config, or check a config
+//	warroom config   manifest          print the Slack app manifest
 //	warroom version                    print the version
 package main
 
@@ -39,6 +40,7 @@ Usage:
   warroom backup   [--config FILE] --to FILE
                                      copy the database consistently, even while it runs
   warroom config   [--check FILE]    print the example config, or check a config file
+  warroom config   manifest          print the Slack app manifest
   warroom version                    print the version
 
 The config file is YAML (warroom config prints every key); WARROOM_CONFIG names it
@@ -205,6 +207,11 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func configCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && args[0] == "manifest" {
+		_, err := stdout.Write(configs.SlackAppManifest)
+		return err
+	}
+
 	fs := flag.NewFlagSet("warroom config", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	check := fs.String("check", "", "check the config `file` and its environment overrides")
