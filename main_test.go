@@ -431,9 +431,12 @@ func TestHealthReadinessMetricsStatus(t *testing.T) {
 	w := newWorld(t)
 	r := w.start(t)
 	r.command(t, w, "UDANA", "CGENERAL", "declare Payments failing --sev P0 --component api")
-	eventually(t, "the channel", func() bool {
+	r.command(t, w, "UDANA", "CGENERAL",
+		"declare Secret breach --sev P0 --component database --private")
+	eventually(t, "the channels", func() bool {
 		_, ok := w.slack.ChannelByName("incident-20261203-payments-failing")
-		return ok
+		c, private := w.slack.ChannelByName("incident-20261203-secret-breach")
+		return ok && private && c.Private
 	})
 
 	cases := []struct {
@@ -443,10 +446,11 @@ func TestHealthReadinessMetricsStatus(t *testing.T) {
 	}{
 		{"/healthz", 200, "ok"},
 		{"/readyz", 200, "ready"},
-		{"/metrics", 200, `warroom_incidents_open{severity="P0"} 1`},
-		{"/metrics", 200, `warroom_http_request_duration_seconds_count{endpoint="/slack/commands",outcome="ok"} 1`},
-		{"/metrics", 200, `slack_api_calls_total{method="conversations.create",outcome="ok"} 1`},
+		{"/metrics", 200, `warroom_incidents_open{severity="P0"} 2`},
+		{"/metrics", 200, `warroom_http_request_duration_seconds_count{endpoint="/slack/commands",outcome="ok"} 2`},
+		{"/metrics", 200, `slack_api_calls_total{method="conversations.create",outcome="ok"} 2`},
 		{"/status.json", 200, `"status":"major_outage"`},
+		{"/status.json", 200, `{"id":"database","name":"Database","status":"operational"}`},
 		{"/status", 200, "Payments failing"},
 	}
 	for _, tc := range cases {
@@ -462,6 +466,19 @@ func TestHealthReadinessMetricsStatus(t *testing.T) {
 					tc.status, tc.want, body)
 			}
 		})
+	}
+
+	page, err := http.Get(r.base + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if strings.Contains(string(html), "Secret breach") {
+		t.Error("the status page shows a private incident")
+	}
+	if n := len(w.slack.Messages("CANNOUNCE")); n != 1 {
+		t.Errorf("%d announcements, want 1: the private incident is not announced", n)
 	}
 
 	resp, err := http.Get(r.base + "/slack/commands")
