@@ -244,9 +244,7 @@ func (a *App) routes(reg *prometheus.Registry) (*http.ServeMux, error) {
 	handle(http.MethodPost, "/slack/interactions", slackIn(a.receiver.Interactions()))
 	handle(http.MethodPost, "/slack/events", slackIn(a.receiver.Events()))
 
-	handle(http.MethodGet, "/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, "ok\n")
-	}))
+	handle(http.MethodGet, "/healthz", http.HandlerFunc(healthy))
 	handle(http.MethodGet, "/readyz", http.HandlerFunc(a.ready))
 	handle(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
@@ -254,6 +252,11 @@ func (a *App) routes(reg *prometheus.Registry) (*http.ServeMux, error) {
 	handle(http.MethodGet, "/status", http.HandlerFunc(page.html))
 	handle(http.MethodGet, "/status.json", http.HandlerFunc(page.json))
 	return mux, nil
+}
+
+// healthy answers 200 while the process runs.
+func healthy(w http.ResponseWriter, _ *http.Request) {
+	_, _ = io.WriteString(w, "ok\n")
 }
 
 // ready answers 200 when the store answers and Slack accepted the token.

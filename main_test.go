@@ -171,11 +171,12 @@ func (r *running) press(t *testing.T, w *world, user, channel, ts, action,
 
 	t.Helper()
 	payload, _ := json.Marshal(map[string]any{
-		"type":         "block_actions",
-		"user":         map[string]string{"id": user},
-		"team":         map[string]string{"id": "T0FAKE"},
-		"channel":      map[string]string{"id": channel},
-		"container":    map[string]string{"type": "message", "message_ts": ts, "channel_id": channel},
+		"type":    "block_actions",
+		"user":    map[string]string{"id": user},
+		"team":    map[string]string{"id": "T0FAKE"},
+		"channel": map[string]string{"id": channel},
+		"container": map[string]string{"type": "message", "message_ts": ts,
+			"channel_id": channel},
 		"message":      map[string]string{"ts": ts},
 		"trigger_id":   "trigger-press",
 		"response_url": w.slack.ResponseURL(user + "-" + action),
@@ -292,7 +293,8 @@ func TestIncidentEndToEnd(t *testing.T) {
 	r = w.start(t)
 	eventually(t, "the reminder that fell due during the downtime", func() bool {
 		for _, m := range w.slack.Messages(ch.ID) {
-			if strings.Contains(m.Text, "no status update") && strings.Contains(m.Text, "<@UOMAR>") {
+			if strings.Contains(m.Text, "no status update") &&
+				strings.Contains(m.Text, "<@UOMAR>") {
 				return true
 			}
 		}
@@ -447,7 +449,8 @@ func TestHealthReadinessMetricsStatus(t *testing.T) {
 		{"/healthz", 200, "ok"},
 		{"/readyz", 200, "ready"},
 		{"/metrics", 200, `warroom_incidents_open{severity="P0"} 2`},
-		{"/metrics", 200, `warroom_http_request_duration_seconds_count{endpoint="/slack/commands",outcome="ok"} 2`},
+		{"/metrics", 200, `warroom_http_request_duration_seconds_count{` +
+			`endpoint="/slack/commands",outcome="ok"} 2`},
 		{"/metrics", 200, `slack_api_calls_total{method="conversations.create",outcome="ok"} 2`},
 		{"/status.json", 200, `"status":"major_outage"`},
 		{"/status.json", 200, `{"id":"database","name":"Database","status":"operational"}`},

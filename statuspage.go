@@ -189,7 +189,9 @@ padding:.6rem 0;border-bottom:1px solid #eee}.dot{font-size:.9rem}
 .incident{border-left:4px solid #c62828;padding:.2rem 1rem;margin:1rem 0}
 small{color:#666}
 </style></head><body>
-<div class="banner {{.Status}}">{{if eq .Status "operational"}}All systems operational{{else}}{{label .Status}}{{end}}</div>
+<div class="banner {{.Status}}">
+{{- if eq .Status "operational"}}All systems operational{{else}}{{label .Status}}{{end -}}
+</div>
 {{range .Incidents}}<div class="incident"><h3>{{.Title}} <small>{{.Ref}} · {{.Status}}</small></h3>
 {{if .LastUpdate}}<p>{{.LastUpdate}}</p>{{end}}
 <small>Started {{time .Started}} · last update {{time .UpdatedAt}}</small></div>{{end}}

@@ -196,14 +196,16 @@ func policy(t testing.TB) bot.Policy {
 	return bot.Policy{
 		Location: loc,
 		Severities: []bot.Severity{
-			{Name: "P0", Label: "critical", Response: 15 * time.Minute, UpdateEvery: 30 * time.Minute},
+			{Name: "P0", Label: "critical", Response: 15 * time.Minute,
+				UpdateEvery: 30 * time.Minute},
 			{Name: "P1", Label: "high", Response: time.Hour, UpdateEvery: 30 * time.Minute},
 			{Name: "P2", Label: "medium", Response: 4 * time.Hour, UpdateEvery: time.Hour},
 		},
 		DefaultSeverity: "P2",
 		Components:      []bot.Component{{ID: "api", Name: "API"}, {ID: "stt", Name: "STT"}},
 		Responders: []bot.ResponderRule{
-			{Components: []string{"api"}, Severities: []string{"P0", "P1"}, Users: []string{"UAPI"}},
+			{Components: []string{"api"}, Severities: []string{"P0", "P1"},
+				Users: []string{"UAPI"}},
 		},
 		Admins:          []string{"UADMIN"},
 		AnnounceChannel: "CANNOUNCE",
@@ -430,7 +432,8 @@ func TestOnlyCommanderOrAdminResolves(t *testing.T) {
 
 	_, err := f.bot.Resolve(ctx, inc.ID, "USTRANGER", "")
 	var e *bot.Error
-	if !errors.As(err, &e) || e.Code != bot.CodeForbidden || !strings.Contains(e.Message, "<@UDECL>") {
+	if !errors.As(err, &e) || e.Code != bot.CodeForbidden ||
+		!strings.Contains(e.Message, "<@UDECL>") {
 		t.Fatalf("stranger resolving: %v", err)
 	}
 	if _, err := f.bot.SetSeverity(ctx, inc.ID, "USTRANGER", "P0", "worse"); err == nil {
@@ -563,7 +566,10 @@ func TestTimelineHoldsEveryChangeInOrder(t *testing.T) {
 
 	steps := []func() error{
 		func() error { _, err := f.bot.SetCommander(ctx, inc.ID, "UDECL", "UALICE"); return err },
-		func() error { _, err := f.bot.AssignRole(ctx, inc.ID, "UALICE", bot.RoleComms, "UB"); return err },
+		func() error {
+			_, err := f.bot.AssignRole(ctx, inc.ID, "UALICE", bot.RoleComms, "UB")
+			return err
+		},
 		func() error {
 			_, err := f.bot.SetStatus(ctx, inc.ID, "UALICE", bot.StatusIdentified, "bad index")
 			return err

@@ -48,7 +48,8 @@ func card(b *Bot, inc *Incident) Message {
 	}
 
 	blocks := []Block{
-		{Kind: BlockHeader, Text: fmt.Sprintf("%s %s: %s", severityIcon(inc), inc.Ref(), inc.Title)},
+		{Kind: BlockHeader,
+			Text: fmt.Sprintf("%s %s: %s", severityIcon(inc), inc.Ref(), inc.Title)},
 		{Kind: BlockFields, Fields: fields},
 	}
 	if inc.Summary != "" {
@@ -194,7 +195,8 @@ func resolvedMessage(b *Bot, inc *Incident) Message {
 
 func reminderMessage(inc *Incident, since time.Duration) Message {
 	text := fmt.Sprintf(":alarm_clock: %s: no status update for %s on %s. "+
-		"Post one with `/incident update &lt;text&gt;` or `/incident status &lt;status&gt; &lt;text&gt;`.",
+		"Post one with `/incident update &lt;text&gt;` or "+
+		"`/incident status &lt;status&gt; &lt;text&gt;`.",
 		mentionOr(inc.Commander, "Commander"), FormatDuration(since), inc.Ref())
 	return Message{Text: text}
 }

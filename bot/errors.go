@@ -67,8 +67,9 @@ func AsError(err error) *Error {
 	return &Error{
 		Code:    CodeInternal,
 		Message: "Something went wrong inside warroom.",
-		Hint:    "Try again in a minute; if it keeps failing, quote the error id to the team that runs warroom.",
-		Err:     err,
+		Hint: "Try again in a minute; if it keeps failing, quote the error id " +
+			"to the team that runs warroom.",
+		Err: err,
 	}
 }
 

@@ -180,7 +180,9 @@ func (b *Bot) ready(ctx context.Context, inc *Incident) error {
 // save applies set to the stored incident and stores it, in one
 // transaction, then copies the result into inc. Loading afresh keeps what
 // people changed while the bot was busy in chat.
-func (b *Bot) save(ctx context.Context, inc *Incident, set func(tx Tx, fresh *Incident) error) error {
+func (b *Bot) save(ctx context.Context, inc *Incident,
+	set func(tx Tx, fresh *Incident) error) error {
+
 	return b.store.Update(ctx, func(tx Tx) error {
 		fresh, err := tx.Incident(inc.ID)
 		if err != nil {
@@ -267,8 +269,9 @@ func (b *Bot) remind(ctx context.Context, job Job) error {
 		if err := b.post(tx, inc, msg); err != nil {
 			return err
 		}
-		if err := b.addEvent(tx, inc, "", EventReminder, "Reminded "+mentionOr(inc.Commander,
-			"the channel")+" of a status update, "+FormatDuration(since)+" after the last"); err != nil {
+		text := fmt.Sprintf("Reminded %s of a status update, %s after the last",
+			mentionOr(inc.Commander, "the channel"), FormatDuration(since))
+		if err := b.addEvent(tx, inc, "", EventReminder, text); err != nil {
 			return err
 		}
 

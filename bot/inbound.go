@@ -1,5 +1,20 @@
 package bot
 
+import "context"
+
+// Frontdoor turns what people do in a chat into calls on the bot: the
+// chat adapters (Slack, the terminal shell) call it, and the command router
+// implements it. Command, Action and Submit answer within the chat's
+// acknowledgement window, so they must be quick; slower work belongs in
+// jobs.
+type Frontdoor interface {
+	Command(ctx context.Context, cmd Command) Reply
+	Action(ctx context.Context, act Action) Reply
+	Submit(ctx context.Context, sub Submission) Reply
+	// Message is a message people posted in a channel the bot is in.
+	Message(ctx context.Context, msg ChannelMessage)
+}
+
 // Command is a slash command as a chat front door received it.
 type Command struct {
 	// Name is the command, such as "/incident".

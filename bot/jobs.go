@@ -208,7 +208,8 @@ func (b *Bot) jobFailed(ctx context.Context, log *logrus.Entry, job Job, jobErr 
 			}
 			return b.gaveUp(tx, job, jobErr)
 		}
-		if err := tx.RetryJob(job.ID, now.Add(backoff(job.Attempts, jobErr)), jobErr.Error()); err != nil {
+		due := now.Add(backoff(job.Attempts, jobErr))
+		if err := tx.RetryJob(job.ID, due, jobErr.Error()); err != nil {
 			return err
 		}
 		if job.Attempts == 0 {
@@ -249,7 +250,8 @@ func (b *Bot) firstFailure(tx Tx, job Job, jobErr error) error {
 		return err
 	}
 	msg := Message{Text: fmt.Sprintf(":warning: Setting up %s (%s) hit an error: %s. "+
-		"warroom keeps trying by itself; nothing is lost.", inc.Ref(), inc.Title, plainError(jobErr))}
+		"warroom keeps trying by itself; nothing is lost.",
+		inc.Ref(), inc.Title, plainError(jobErr))}
 	return b.notifyNow(tx, inc, inc.ReplyTo, msg)
 }
 

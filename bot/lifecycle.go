@@ -194,7 +194,8 @@ func (b *Bot) SetSeverity(ctx context.Context, id int64, by, severity,
 		text := fmt.Sprintf("Severity %s → %s: %s", inc.Severity, sev.Name, reason)
 		inc.Severity = sev.Name
 		b.tick(inc, AutoTriaged, by)
-		b.announce(tx, inc, fmt.Sprintf(":rotating_light: %s severity changed to *%s %s* by <@%s>: %s",
+		b.announce(tx, inc, fmt.Sprintf(
+			":rotating_light: %s severity changed to *%s %s* by <@%s>: %s",
 			inc.Ref(), sev.Name, sev.Label, by, reason))
 		return EventSeverity, text, b.scheduleReminder(tx, inc)
 	})
@@ -207,7 +208,8 @@ func (b *Bot) SetStatus(ctx context.Context, id int64, by string, status Status,
 
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return nil, Invalidf("Say what changed: `/incident status "+string(status)+" &lt;text&gt;`.",
+		return nil, Invalidf(
+			"Say what changed: `/incident status "+string(status)+" &lt;text&gt;`.",
 			"A status change needs a line of text for the update.")
 	}
 	return b.change(ctx, id, by, func(tx Tx, inc *Incident) (EventKind, string, error) {

@@ -169,7 +169,8 @@ func (p *Policy) Validate() error {
 	}
 	for _, s := range p.Severities {
 		if s.UpdateEvery <= 0 {
-			problems = append(problems, fmt.Sprintf("severity %s: update interval must be positive", s.Name))
+			problems = append(problems,
+				fmt.Sprintf("severity %s: update interval must be positive", s.Name))
 		}
 	}
 	if p.ChannelPrefix == "" {

@@ -206,8 +206,8 @@ func checklistMessage(b *bot.Bot, inc *bot.Incident) *bot.Message {
 	for i, item := range inc.Checklist {
 		if item.Done() {
 			done++
-			lines = append(lines, fmt.Sprintf(":white_check_mark: %d. %s — %s, %s", i+1, item.Step,
-				mentionOr(item.DoneBy, "warroom"), b.FormatTime(item.DoneAt)))
+			lines = append(lines, fmt.Sprintf(":white_check_mark: %d. %s — %s, %s", i+1,
+				item.Step, mentionOr(item.DoneBy, "warroom"), b.FormatTime(item.DoneAt)))
 			continue
 		}
 		lines = append(lines, fmt.Sprintf(":white_large_square: %d. %s", i+1, item.Step))

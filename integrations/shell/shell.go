@@ -36,12 +36,7 @@ import (
 
 // Frontdoor is what the shell calls, as the Slack adapter does:
 // *commands.Router satisfies it.
-type Frontdoor interface {
-	Command(ctx context.Context, cmd bot.Command) bot.Reply
-	Action(ctx context.Context, act bot.Action) bot.Reply
-	Submit(ctx context.Context, sub bot.Submission) bot.Reply
-	Message(ctx context.Context, msg bot.ChannelMessage)
-}
+type Frontdoor = bot.Frontdoor
 
 // Shell reads lines a person types and turns them into slash commands,
 // button presses, form submissions and channel messages on a Frontdoor.

@@ -20,17 +20,10 @@ import (
 	"warroom/bot"
 )
 
-// Frontdoor turns what people do in Slack into calls on the bot. The
-// Receiver waits for Command, Action and Submit inside Slack's
-// three-second acknowledgement window, so they must be quick; slower work
-// belongs in the bot's jobs.
-type Frontdoor interface {
-	Command(ctx context.Context, cmd bot.Command) bot.Reply
-	Action(ctx context.Context, act bot.Action) bot.Reply
-	Submit(ctx context.Context, sub bot.Submission) bot.Reply
-	// Message is a message posted in a channel the bot is in (Events API).
-	Message(ctx context.Context, msg bot.ChannelMessage)
-}
+// Frontdoor is what the Receiver hands Slack's requests to. The Receiver
+// waits for Command, Action and Submit inside Slack's three-second
+// acknowledgement window.
+type Frontdoor = bot.Frontdoor
 
 // ModalOpener opens a modal for the user whose interaction produced
 // triggerID. A trigger id is good for three seconds and for one modal.
