@@ -3,6 +3,7 @@ package slack
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -310,9 +311,15 @@ func actionValues(a slackapi.BlockAction) []string {
 	return out
 }
 
+// plain makes a plain-text object. The bot's text is chat markup, in which
+// people's &, < and > arrive escaped; plain text shows entities as typed,
+// so they are turned back into the characters.
 func plain(text string) *slackapi.TextBlockObject {
+	text = markupEntities.Replace(text)
 	return slackapi.NewTextBlockObject(slackapi.PlainTextType, text, true, false)
 }
+
+var markupEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 func mrkdwn(text string) *slackapi.TextBlockObject {
 	return slackapi.NewTextBlockObject(slackapi.MarkdownType, text, false, false)
