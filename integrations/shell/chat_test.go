@@ -29,7 +29,7 @@ func TestChatPrintsCard(t *testing.T) {
 	}
 
 	want := `[#incident-20261203-api-down] warroom:
-  == :red_circle: INC-1: API is down ==
+  == 🔴 INC-1: API is down ==
   Severity: P1 high
   Commander: @alice
     Users see 500s & timeouts

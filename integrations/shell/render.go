@@ -60,6 +60,21 @@ var boldRef = regexp.MustCompile(`\*([^*\n]+)\*`)
 // unescaper undoes the three escapes Slack makes in message text.
 var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
+// emoji shows the shortcodes the bot uses as the pictures Slack shows.
+var emoji = strings.NewReplacer(
+	":rotating_light:", "🚨",
+	":red_circle:", "🔴",
+	":large_orange_circle:", "🟠",
+	":white_check_mark:", "✅",
+	":white_large_square:", "⬜",
+	":warning:", "⚠️",
+	":x:", "❌",
+	":mega:", "📣",
+	":alarm_clock:", "⏰",
+	":information_source:", "ℹ️",
+	":arrows_counterclockwise:", "🔄",
+)
+
 // escaper makes the three escapes Slack makes in what people type.
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
@@ -99,6 +114,7 @@ func (c *Chat) plainLocked(s string) string {
 		return target
 	})
 	s = unescaper.Replace(s)
+	s = emoji.Replace(s)
 
 	if c.colour {
 		s = boldRef.ReplaceAllString(s, ansiBold+"$1"+ansiReset)

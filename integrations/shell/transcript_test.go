@@ -171,16 +171,16 @@ func TestTranscript(t *testing.T) {
 	want := []string{
 		"warroom shell: you are @alice in #general",
 		"alice@#general> /incident declare API is down --sev P1\n" +
-			"(only you see this) warroom: :rotating_light: Declared P1 INC-1: API is down. " +
+			"(only you see this) warroom: 🚨 Declared P1 INC-1: API is down. " +
 			"Setting up " + channel + " now.\n",
 		"(warroom created the channel " + channel + "; type \"join " + channel +
 			"\" to go there)\n",
 		"(warroom invited @alice, @bob to " + channel + ")\n",
 		"(topic of " + channel + ": P1 | Investigating | IC: @alice)\n",
-		"[" + channel + "] warroom:\n  == :red_circle: INC-1: API is down ==\n",
+		"[" + channel + "] warroom:\n  == 🔴 INC-1: API is down ==\n",
 		"  [Acknowledge] [Take command] [Update status] [Resolve]\n",
 		"(warroom pinned \"INC-1 P1 API is down\" in " + channel + ")\n",
-		"(only you see this) warroom: :white_check_mark: INC-1 is open: " + channel +
+		"(only you see this) warroom: ✅ INC-1 is open: " + channel +
 			" (shell://incident-20261203-api-down)\n",
 		"(you are in " + channel + " now: warroom invited you;",
 		"alice@" + channel + "> Acknowledge\n" +
