@@ -187,9 +187,9 @@ func TestTranscript(t *testing.T) {
 			"(only you see this) warroom: You acknowledged INC-1.\n" +
 			"(card updated in " + channel + ")\n",
 		"  [Take command] [Update status] [Resolve]\n",
-		"[" + channel + "] warroom: :information_source: Acknowledged (@alice)\n",
+		"[" + channel + "] warroom: ℹ️ Acknowledged (@alice)\n",
 		"bob@" + channel + "> resolve\n" +
-			"(only you see this) warroom: :warning: Only the commander, @alice, " +
+			"(only you see this) warroom: ⚠️ Only the commander, @alice, " +
 			"may resolve the incident.\n",
 		"== Resolve INC-1 ==",
 		"Resolution summary (optional): one or more lines, then an empty line; Enter skips\n",
