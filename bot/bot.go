@@ -17,9 +17,11 @@ type Bot struct {
 	policy Policy
 	store  Store
 	chat   Chat
+	pager  Pager
 	clock  Clock
 	log    *logrus.Entry
 
+	pagerFrom   string
 	poll        time.Duration
 	maxAttempts int
 	workers     int
@@ -33,8 +35,13 @@ type Options struct {
 	Policy Policy
 	Store  Store
 	Chat   Chat
-	Clock  Clock
-	Log    *logrus.Entry
+	// Pager, when set, carries pages; chat direct messages do otherwise.
+	Pager Pager
+	// PagerFrom is the email the paging service records for the bot's
+	// escalations.
+	PagerFrom string
+	Clock     Clock
+	Log       *logrus.Entry
 	// PollInterval is how often the job runner looks for due jobs when
 	// nothing wakes it.
 	PollInterval time.Duration
@@ -58,6 +65,8 @@ func New(o Options) (*Bot, error) {
 		policy:      o.Policy,
 		store:       o.Store,
 		chat:        o.Chat,
+		pager:       o.Pager,
+		pagerFrom:   o.PagerFrom,
 		clock:       o.Clock,
 		log:         o.Log,
 		poll:        o.PollInterval,

@@ -41,11 +41,16 @@ func (b *Bot) Declare(ctx context.Context, d Declaration) (*Incident, bool, erro
 		return nil, false, err
 	}
 
+	chain, err := b.declarationChain(ctx, d)
+	if err != nil {
+		return nil, false, err
+	}
+
 	var (
 		inc     *Incident
 		resumed bool
 	)
-	err := b.store.Update(ctx, func(tx Tx) error {
+	err = b.store.Update(ctx, func(tx Tx) error {
 		var err error
 		inc, err = b.unfinished(tx, d)
 		if err != nil {
@@ -57,6 +62,11 @@ func (b *Bot) Declare(ctx context.Context, d Declaration) (*Incident, bool, erro
 		}
 
 		inc, err = b.createIncident(tx, d)
+		if err != nil || chain == nil {
+			return err
+		}
+		_, err = b.newPage(tx, PageRequest{Target: b.policy.OnCall.Schedules[0].Name,
+			Message: d.Title, Severity: d.Severity, By: d.By}, inc, chain)
 		return err
 	})
 	if err != nil {
@@ -65,6 +75,20 @@ func (b *Bot) Declare(ctx context.Context, d Declaration) (*Incident, bool, erro
 
 	b.Wake()
 	return inc, resumed, nil
+}
+
+// declarationChain works out whom declaring d pages: the default
+// schedule's levels when the policy pages for d's severity, else nobody.
+func (b *Bot) declarationChain(ctx context.Context, d Declaration) ([]PageLevel, error) {
+	oc := &b.policy.OnCall
+	if len(oc.Schedules) == 0 || !containsFold(oc.PageSeverities, d.Severity) {
+		return nil, nil
+	}
+	chain, err := b.chain(ctx, oc.Schedules[0].Name)
+	if err != nil {
+		return nil, fmt.Errorf("work out whom to page: %w", err)
+	}
+	return chain, nil
 }
 
 func (b *Bot) checkDeclaration(d *Declaration) error {

@@ -19,6 +19,11 @@ func (b *Bot) handle(ctx context.Context, job Job) error {
 		return b.chat.Notify(ctx, p.To, p.Message)
 	case jobReminder:
 		return b.remind(ctx, job)
+	case jobPageSend, jobPageSync, jobPageNote, jobPagerAck, jobPagerResolve, jobPageEscalate:
+		if (job.Kind == jobPagerAck || job.Kind == jobPagerResolve) && b.pager == nil {
+			return Permanent(errNoPager)
+		}
+		return b.handlePage(ctx, job)
 	}
 
 	var inc *Incident

@@ -333,6 +333,9 @@ func (b *Bot) Resolve(ctx context.Context, id int64, by, summary string) (*Incid
 			b.tick(inc, auto, by)
 		}
 
+		if err := b.resolvePages(tx, inc); err != nil {
+			return "", "", err
+		}
 		msg := resolvedMessage(b, inc)
 		if err := b.post(tx, inc, msg); err != nil {
 			return "", "", err
@@ -347,6 +350,33 @@ func (b *Bot) Resolve(ctx context.Context, id int64, by, summary string) (*Incid
 		}
 		return EventResolved, text, nil
 	})
+}
+
+// resolvePages closes the pages of a resolved incident, so nobody is paged
+// or escalated to for it any more.
+func (b *Bot) resolvePages(tx Tx, inc *Incident) error {
+	pages, err := tx.PagesOfIncident(inc.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range pages {
+		if p.Status == PageResolved {
+			continue
+		}
+		p.Status = PageResolved
+		if err := tx.UpdatePage(p); err != nil {
+			return err
+		}
+		if err := b.schedulePage(tx, p, jobPageSync, ""); err != nil {
+			return err
+		}
+		if p.ViaPager && !p.FellBack {
+			if err := b.schedulePage(tx, p, jobPagerResolve, ""); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Reopen opens a resolved incident again.

@@ -30,6 +30,11 @@ type Policy struct {
 	Checklist []ChecklistStep
 	// PostmortemDue is how long after resolution the post-mortem is due.
 	PostmortemDue time.Duration
+	// OnCall is who gets paged and how pages escalate.
+	OnCall OnCallPolicy
+	// PagerUsers maps the paging service's people, by id or lowercase
+	// email, to chat user ids.
+	PagerUsers map[string]string
 }
 
 // Severity is one incident severity and what it commits responders to.

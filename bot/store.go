@@ -59,6 +59,24 @@ type Tx interface {
 	// FailJob records that a job was given up on.
 	FailJob(id int64, at time.Time, lastError string) error
 
+	// CreatePage stores a new page and sets its ID; UpdatePage overwrites
+	// the stored page with the same ID.
+	CreatePage(p *Page) error
+	UpdatePage(p *Page) error
+	Page(id int64) (*Page, error)
+	// PageByDedupKey finds the newest page with the dedup key.
+	PageByDedupKey(key string) (*Page, error)
+	// PagesOfIncident lists an incident's pages, oldest first.
+	PagesOfIncident(incidentID int64) ([]*Page, error)
+	// PagesSince lists the pages made at or after t, oldest first.
+	PagesSince(t time.Time) ([]*Page, error)
+
+	// AddOverride stores an on-call override and sets its ID.
+	AddOverride(o *Override) error
+	// Overrides lists the overrides of a schedule in force at t, oldest
+	// first.
+	Overrides(schedule string, at time.Time) ([]Override, error)
+
 	// FirstDelivery records a delivery from an outside sender (a Slack
 	// event id, a webhook id) and reports whether it is the first time
 	// this delivery was seen.
