@@ -288,6 +288,19 @@ func (a *App) schedule() error {
 	if _, err := a.cron.AddFunc("@every 1h", a.prune); err != nil {
 		return fmt.Errorf("schedule pruning: %w", err)
 	}
+	if a.cfg.OnCall.HandoffChannel != "" {
+		_, err := a.cron.AddFunc(a.cfg.OnCall.HandoffSchedule, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := a.bot.Handoff(ctx); err != nil {
+				a.log.WithError(err).WithField(fieldAction, "oncall.handoff").
+					Error("weekly handoff")
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("oncall.handoff_schedule %q: %w", a.cfg.OnCall.HandoffSchedule, err)
+		}
+	}
 	if a.cfg.Backup.Dir != "" {
 		rotation := &backups{db: a.db, cfg: a.cfg.Backup, log: a.log, loc: loc}
 		if _, err := a.cron.AddFunc(a.cfg.Backup.Schedule, rotation.run); err != nil {

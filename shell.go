@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"warroom/bot"
 	"warroom/commands"
+	"warroom/configs"
 	"warroom/integrations/shell"
 	"warroom/storage"
 )
@@ -49,6 +51,10 @@ func shellCmd(ctx context.Context, args []string, stdin io.Reader, stdout,
 		return err
 	}
 
+	if len(policy.OnCall.Schedules) == 0 {
+		policy.OnCall.Schedules = []bot.Schedule{demoSchedule(cfg, policy.Location)}
+	}
+
 	people := make([]shell.Person, len(cfg.Shell.Users))
 	for i, u := range cfg.Shell.Users {
 		people[i] = shell.Person{ID: u.ID, Handle: u.Handle, Name: u.Name}
@@ -78,4 +84,21 @@ func shellCmd(ctx context.Context, args []string, stdin io.Reader, stdout,
 	go func() { _ = b.Run(jobsCtx) }()
 
 	return sh.Run(ctx)
+}
+
+// demoSchedule is the rotation the shell pages when the config has none:
+// its people, taking turns weekly from this week's Monday at 10:00.
+func demoSchedule(cfg *configs.Config, loc *time.Location) bot.Schedule {
+	now := time.Now().In(loc)
+	monday := now.AddDate(0, 0, -((int(now.Weekday()) + 6) % 7))
+	handoff := time.Date(monday.Year(), monday.Month(), monday.Day(), 10, 0, 0, 0, loc)
+	if handoff.After(now) {
+		handoff = handoff.AddDate(0, 0, -7)
+	}
+
+	s := bot.Schedule{Name: "demo", Handoff: handoff}
+	for _, u := range cfg.Shell.Users {
+		s.People = append(s.People, u.ID)
+	}
+	return s
 }

@@ -19,6 +19,13 @@ func (b *Bot) handle(ctx context.Context, job Job) error {
 		return b.chat.Notify(ctx, p.To, p.Message)
 	case jobReminder:
 		return b.remind(ctx, job)
+	case jobChannelPost:
+		var p channelPost
+		if err := json.Unmarshal(job.Payload, &p); err != nil {
+			return Permanent(fmt.Errorf("decode post: %w", err))
+		}
+		_, err := b.chat.Post(ctx, p.Channel, p.Message)
+		return err
 	case jobPageSend, jobPageSync, jobPageNote, jobPagerAck, jobPagerResolve, jobPageEscalate:
 		if (job.Kind == jobPagerAck || job.Kind == jobPagerResolve) && b.pager == nil {
 			return Permanent(errNoPager)

@@ -20,6 +20,8 @@ const (
 	jobInvite    JobKind = "invite"
 	jobNotify    JobKind = "notify"
 	jobReminder  JobKind = "reminder"
+	// jobChannelPost posts in a channel that belongs to no incident.
+	jobChannelPost JobKind = "channel_post"
 )
 
 // postJob posts Message in the incident's channel, or in its announcement
@@ -27,6 +29,12 @@ const (
 type postJob struct {
 	Announcement bool    `json:"announcement,omitempty"`
 	Message      Message `json:"message"`
+}
+
+// channelPost posts Message in Channel.
+type channelPost struct {
+	Channel string  `json:"channel"`
+	Message Message `json:"message"`
 }
 
 type inviteJob struct {
@@ -69,6 +77,17 @@ func (b *Bot) scheduleSync(tx Tx, inc *Incident) error {
 // post owes msg in the incident's channel.
 func (b *Bot) post(tx Tx, inc *Incident, msg Message) error {
 	return b.schedule(tx, inc, jobPost, "", postJob{Message: msg})
+}
+
+// postTo owes msg in a channel that belongs to no incident.
+func (b *Bot) postTo(tx Tx, channel string, msg Message) error {
+	body, err := json.Marshal(channelPost{Channel: channel, Message: msg})
+	if err != nil {
+		return fmt.Errorf("encode post: %w", err)
+	}
+	now := b.clock.Now()
+	return tx.Schedule(&Job{Kind: jobChannelPost, Lane: "channel:" + channel, DueAt: now,
+		Payload: body, CreatedAt: now})
 }
 
 // postAnnouncement owes msg in the announcement's thread, shown in the

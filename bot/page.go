@@ -99,7 +99,7 @@ func (b *Bot) Page(ctx context.Context, req PageRequest) (*Page, error) {
 			"A page needs a message.")
 	}
 	if req.Severity == "" {
-		req.Severity = b.policy.DefaultSeverity
+		req.Severity = b.policy.DefaultSeverityName()
 	}
 	sev, ok := b.policy.Severity(req.Severity)
 	if !ok {

@@ -97,6 +97,18 @@ func (p *Policy) Severity(name string) (Severity, bool) {
 	return Severity{}, false
 }
 
+// DefaultSeverityName is the severity of an incident or page declared
+// without one: the configured default, else the middle one.
+func (p *Policy) DefaultSeverityName() string {
+	if p.DefaultSeverity != "" {
+		return p.DefaultSeverity
+	}
+	if len(p.Severities) == 0 {
+		return ""
+	}
+	return p.Severities[len(p.Severities)/2].Name
+}
+
 // SeverityNames lists the severity names in order.
 func (p *Policy) SeverityNames() []string {
 	names := make([]string, len(p.Severities))

@@ -26,6 +26,7 @@ const (
 	EventEscalated        EventKind = "escalated"
 	EventPageAcknowledged EventKind = "page_acknowledged"
 	EventPageFallback     EventKind = "page_fallback"
+	EventPagerUpdate      EventKind = "pager_update"
 )
 
 // Event is one entry on an incident's timeline: what happened, when, and

@@ -46,10 +46,7 @@ func declareModal(p *bot.Policy) *bot.Modal {
 	for i, c := range p.Components {
 		comps[i] = bot.Option{Value: c.ID, Label: c.Name}
 	}
-	initialSev := p.DefaultSeverity
-	if initialSev == "" && len(p.Severities) > 0 {
-		initialSev = p.Severities[len(p.Severities)/2].Name
-	}
+	initialSev := p.DefaultSeverityName()
 
 	return &bot.Modal{
 		ID:     modalDeclare,

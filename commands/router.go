@@ -54,8 +54,19 @@ func (r *Router) Command(ctx context.Context, cmd bot.Command) bot.Reply {
 		req.action = "incident.help"
 	}
 
-	rest := args{words: a.words[min(1, len(a.words)):], flags: a.flags}
-	reply, err := r.dispatch(req, sub, rest)
+	var (
+		reply bot.Reply
+		err   error
+	)
+	switch strings.ToLower(cmd.Name) {
+	case "/oncall":
+		reply, err = r.oncallCommand(req, a)
+	case "/page":
+		reply, err = r.pageCommand(req, a)
+	default:
+		rest := args{words: a.words[min(1, len(a.words)):], flags: a.flags}
+		reply, err = r.dispatch(req, sub, rest)
+	}
 	return r.finish(req, reply, err)
 }
 
@@ -136,7 +147,7 @@ func (r *Router) declare(req *request, a args) (bot.Reply, error) {
 
 	sev := a.flags["severity"]
 	if sev == "" {
-		sev = defaultSeverity(r.bot.Policy())
+		sev = r.bot.Policy().DefaultSeverityName()
 	}
 	private, err := parseBool(a.flags["private"])
 	if err != nil {
@@ -335,6 +346,20 @@ func (r *Router) Action(ctx context.Context, act bot.Action) bot.Reply {
 }
 
 func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
+	switch act.ActionID {
+	case bot.ActionPagerAcknowledge:
+		if err := r.bot.AcknowledgePagerIncident(req.ctx, act.Value, req.user); err != nil {
+			return bot.Reply{}, err
+		}
+		return done("Acknowledged in PagerDuty."), nil
+	case bot.ActionPagerDeclare:
+		key, title, _ := strings.Cut(act.Value, "|")
+		modal := declareModal(r.bot.Policy())
+		modal.Inputs[0].Initial = []string{title}
+		modal.Inputs[3].Initial = []string{"From PagerDuty incident " + key + "."}
+		return bot.Reply{Modal: modal}, nil
+	}
+
 	value, step, _ := strings.Cut(act.Value, ":")
 	id, err := strconv.ParseInt(value, 10, 64)
 	if err != nil {
@@ -347,6 +372,8 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 		action = bot.ActionTickStep
 	}
 	switch action {
+	case bot.ActionPageAcknowledge, bot.ActionPageEscalate:
+		return r.pageAction(req, action, id)
 	case bot.ActionAcknowledge:
 		return r.ack(req, id)
 	case bot.ActionTakeCommand:
@@ -544,14 +571,4 @@ func parseBool(s string) (bool, error) {
 		return true, nil
 	}
 	return false, bot.Invalidf("Write `--private` alone.", "--private does not take %q.", s)
-}
-
-// defaultSeverity is the severity a one-line declaration without --sev
-// gets: the configured default, else the middle one.
-func defaultSeverity(p *bot.Policy) string {
-	if p.DefaultSeverity != "" {
-		return p.DefaultSeverity
-	}
-	names := p.SeverityNames()
-	return names[len(names)/2]
 }

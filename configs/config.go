@@ -30,6 +30,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -66,6 +67,8 @@ type Config struct {
 	Backup    BackupConfig    `yaml:"backup"`
 	Slack     SlackConfig     `yaml:"slack"`
 	Incidents IncidentsConfig `yaml:"incidents"`
+	OnCall    OnCallConfig    `yaml:"oncall"`
+	PagerDuty PagerDutyConfig `yaml:"pagerduty"`
 	Jobs      JobsConfig      `yaml:"jobs"`
 	Shell     ShellConfig     `yaml:"shell"`
 
@@ -212,6 +215,78 @@ type Responder struct {
 	Users      []string `yaml:"users"`
 }
 
+// OnCallConfig is who gets paged and how pages escalate.
+type OnCallConfig struct {
+	// Schedules are the weekly rotations; the first is the default.
+	Schedules []ScheduleConfig `yaml:"schedules"`
+	// Escalation are the levels after a schedule's primary (L1) and
+	// secondary (L2).
+	Escalation []EscalationConfig `yaml:"escalation"`
+	// PageSeverities are the severities whose declaration pages the
+	// default schedule by itself.
+	PageSeverities []string `yaml:"page_severities"`
+	// RepageEvery is how often everyone is paged again once the last level
+	// has not acknowledged.
+	RepageEvery time.Duration `yaml:"repage_every"`
+	// FallbackAfter is how long PagerDuty may fail before pages go out as
+	// Slack direct messages.
+	FallbackAfter time.Duration `yaml:"fallback_after"`
+	// HandoffChannel gets the weekly handoff post; empty turns it off.
+	HandoffChannel string `yaml:"handoff_channel"`
+	// HandoffSchedule is when the handoff post goes out: a cron schedule
+	// in the configured timezone.
+	HandoffSchedule string `yaml:"handoff_schedule"`
+	// AlertsChannel gets PagerDuty incidents warroom did not start.
+	AlertsChannel string `yaml:"alerts_channel"`
+}
+
+// ScheduleConfig is one weekly rotation with two people on at once.
+type ScheduleConfig struct {
+	Name string `yaml:"name"`
+	// People take turns as primary, one week each, in this order; the
+	// next in line is secondary.
+	People []string `yaml:"people"`
+	// FirstHandoff is a moment, "YYYY-MM-DD HH:MM" in the configured
+	// timezone, when the first of People became primary; the rotation
+	// hands over every week at the same weekday and time.
+	FirstHandoff string `yaml:"first_handoff"`
+	// PagerDuty, when set, reads who is on call from PagerDuty:
+	// "schedule:PXXXXXX" or "policy:PXXXXXX".
+	PagerDuty string `yaml:"pagerduty"`
+}
+
+// EscalationConfig is one escalation level beyond the rotation.
+type EscalationConfig struct {
+	Name  string   `yaml:"name"`
+	Users []string `yaml:"users"`
+}
+
+// PagerDutyConfig connects to PagerDuty. The keys come from the environment
+// only; without PAGERDUTY_ROUTING_KEY warroom pages through Slack.
+type PagerDutyConfig struct {
+	// APIURL is the REST API's base URL, without a trailing slash.
+	APIURL string `yaml:"api_url"`
+	// EventsURL is the Events API's base URL, without a trailing slash.
+	EventsURL string `yaml:"events_url"`
+	// From is the email of the PagerDuty user warroom's escalations are
+	// recorded as.
+	From string `yaml:"from"`
+	// OnCallTTL is how long an answer of who is on call is reused.
+	OnCallTTL time.Duration `yaml:"oncall_ttl"`
+	// Users maps PagerDuty user ids or emails to Slack user ids.
+	Users map[string]string `yaml:"users"`
+
+	// Token is a REST API token: on-calls and escalations.
+	Token Secret `yaml:"-" env:"PAGERDUTY_API_TOKEN"`
+	// RoutingKey is the Events API v2 integration key: pages.
+	RoutingKey Secret `yaml:"-" env:"PAGERDUTY_ROUTING_KEY"`
+	// WebhookSecret verifies PagerDuty's webhooks.
+	WebhookSecret Secret `yaml:"-" env:"PAGERDUTY_WEBHOOK_SECRET"`
+}
+
+// Enabled reports whether pages go through PagerDuty.
+func (p *PagerDutyConfig) Enabled() bool { return p.RoutingKey != "" }
+
 // JobsConfig tunes the runner of the bot's deferred work.
 type JobsConfig struct {
 	// PollInterval is how often the runner looks for due jobs.
@@ -294,6 +369,20 @@ func Default() *Config {
 			},
 			Responders: []Responder{},
 		},
+		OnCall: OnCallConfig{
+			Schedules:       []ScheduleConfig{},
+			Escalation:      []EscalationConfig{},
+			PageSeverities:  []string{"P0", "P1"},
+			RepageEvery:     15 * time.Minute,
+			FallbackAfter:   2 * time.Minute,
+			HandoffSchedule: "0 10 * * 1",
+		},
+		PagerDuty: PagerDutyConfig{
+			APIURL:    "https://api.pagerduty.com",
+			EventsURL: "https://events.pagerduty.com",
+			OnCallTTL: 5 * time.Minute,
+			Users:     map[string]string{},
+		},
 		Jobs: JobsConfig{PollInterval: 2 * time.Second, MaxAttempts: 20, Workers: 4},
 		Shell: ShellConfig{
 			User: "U0SHELL",
@@ -305,6 +394,44 @@ func Default() *Config {
 		},
 	}
 }
+
+// onCallPolicy fills p's on-call policy and PagerDuty user map.
+func (c *Config) onCallPolicy(p *bot.Policy) error {
+	oc := &c.OnCall
+	p.OnCall = bot.OnCallPolicy{
+		PageSeverities: slices.Clone(oc.PageSeverities),
+		RepageEvery:    oc.RepageEvery,
+		FallbackAfter:  oc.FallbackAfter,
+		HandoffChannel: oc.HandoffChannel,
+		AlertsChannel:  oc.AlertsChannel,
+	}
+	for i, s := range oc.Schedules {
+		var handoff time.Time
+		if s.FirstHandoff != "" {
+			t, err := time.ParseInLocation(handoffLayout, s.FirstHandoff, p.Location)
+			if err != nil {
+				return fmt.Errorf("config: oncall.schedules[%d].first_handoff: %w", i, err)
+			}
+			handoff = t
+		}
+		p.OnCall.Schedules = append(p.OnCall.Schedules, bot.Schedule{Name: s.Name,
+			People: slices.Clone(s.People), Handoff: handoff, PagerDuty: s.PagerDuty})
+	}
+	for _, e := range oc.Escalation {
+		p.OnCall.Escalation = append(p.OnCall.Escalation,
+			bot.EscalationLevel{Name: e.Name, Users: slices.Clone(e.Users)})
+	}
+
+	p.PagerUsers = map[string]string{}
+	for k, v := range c.PagerDuty.Users {
+		p.PagerUsers[strings.ToLower(k)] = v
+		p.PagerUsers[k] = v
+	}
+	return p.OnCall.Validate()
+}
+
+// handoffLayout is how oncall.schedules[].first_handoff is written.
+const handoffLayout = "2006-01-02 15:04"
 
 // Load builds the config from the defaults, the YAML file at path (none if
 // path is empty), and the environment as env reads it (os.Getenv; nil reads
@@ -414,6 +541,9 @@ func (c *Config) Policy() (bot.Policy, error) {
 	}
 	for _, s := range in.Checklist {
 		p.Checklist = append(p.Checklist, bot.ChecklistStep(s))
+	}
+	if err := c.onCallPolicy(&p); err != nil {
+		return bot.Policy{}, err
 	}
 
 	if err := p.Validate(); err != nil {

@@ -428,7 +428,10 @@ func TestValidate(t *testing.T) {
 			`incidents.checklist[1].auto: "mum" is not one of ` +
 				strings.Join(bot.AutoEvents, ", "),
 		}},
-		{"no severities", func(c *configs.Config) { c.Incidents.Severities = nil },
+		{"no severities", func(c *configs.Config) {
+			c.Incidents.Severities = nil
+			c.OnCall.PageSeverities = nil
+		},
 			[]string{"incidents.severities: must list at least one severity"}},
 		{"severities", func(c *configs.Config) {
 			c.Incidents.Severities = []configs.Severity{
@@ -436,6 +439,7 @@ func TestValidate(t *testing.T) {
 				{"p1", "", "", time.Hour, 0},
 				{"P 2", "low", "", -time.Hour, time.Hour},
 			}
+			c.OnCall.PageSeverities = []string{"P1"}
 		}, []string{
 			`incidents.severities[1].name: "p1" is listed twice`,
 			"incidents.severities[1].label: must be set",

@@ -3,6 +3,7 @@ package configs_test
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -55,8 +56,16 @@ func TestSlackAppManifest(t *testing.T) {
 	if err := yaml.Unmarshal(configs.SlackAppManifest, &m); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Features.SlashCommands) != 1 {
-		t.Fatalf("%d slash commands, want 1", len(m.Features.SlashCommands))
+	var names []string
+	for _, c := range m.Features.SlashCommands {
+		names = append(names, c.Command)
+		if !c.ShouldEscape || urlPath(t, c.URL) != "/slack/commands" || c.Description == "" {
+			t.Errorf("command %s: escape %v, url %s, description %q", c.Command,
+				c.ShouldEscape, c.URL, c.Description)
+		}
+	}
+	if strings.Join(names, " ") != "/incident /oncall /page /runbook" {
+		t.Fatalf("slash commands %v", names)
 	}
 	cmd := m.Features.SlashCommands[0]
 	s := m.Settings

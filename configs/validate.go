@@ -89,6 +89,8 @@ func (c *Config) Validate() error {
 	c.Backup.validate(p)
 	c.Slack.validate(p)
 	c.Incidents.validate(p)
+	c.validateOnCall(p)
+	c.PagerDuty.validate(p)
 	c.Jobs.validate(p)
 	c.Shell.validate(p)
 
@@ -97,6 +99,87 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// validateOnCall adds the problems of the oncall section to p.
+func (c *Config) validateOnCall(p *problems) {
+	oc := &c.OnCall
+	sevs := map[string]bool{}
+	for _, s := range c.Incidents.Severities {
+		sevs[strings.ToLower(s.Name)] = true
+	}
+	for _, s := range oc.PageSeverities {
+		if !sevs[strings.ToLower(s)] {
+			p.add("oncall.page_severities", "%q is none of incidents.severities", s)
+		}
+	}
+	p.positive("oncall.repage_every", oc.RepageEvery)
+	p.positive("oncall.fallback_after", oc.FallbackAfter)
+	if ch := oc.HandoffChannel; ch != "" && !slackChannelID.MatchString(ch) {
+		p.add("oncall.handoff_channel", "%q is not a channel id such as C0123456789", ch)
+	}
+	if ch := oc.AlertsChannel; ch != "" && !slackChannelID.MatchString(ch) {
+		p.add("oncall.alerts_channel", "%q is not a channel id such as C0123456789", ch)
+	}
+	if oc.HandoffChannel != "" {
+		if _, err := cron.ParseStandard(oc.HandoffSchedule); err != nil {
+			p.add("oncall.handoff_schedule", "%q is not a cron schedule: %v",
+				oc.HandoffSchedule, err)
+		}
+	}
+
+	seen := map[string]bool{}
+	for i, s := range oc.Schedules {
+		key := fmt.Sprintf("oncall.schedules[%d]", i)
+		switch {
+		case strings.TrimSpace(s.Name) == "" || strings.ContainsAny(s.Name, " @<>"):
+			p.add(key+".name", "%q is not a name people can type, such as platform", s.Name)
+		case seen[strings.ToLower(s.Name)]:
+			p.add(key+".name", "%q is listed twice", s.Name)
+		}
+		seen[strings.ToLower(s.Name)] = true
+		userIDs(p, key+".people", s.People)
+		if s.PagerDuty == "" && len(s.People) == 0 {
+			p.add(key+".people", "must list someone, or set pagerduty")
+		}
+		if s.PagerDuty != "" && !pagerDutyRef.MatchString(s.PagerDuty) {
+			p.add(key+".pagerduty", "%q is not schedule:PXXXXXX or policy:PXXXXXX",
+				s.PagerDuty)
+		}
+		if len(s.People) > 0 {
+			if _, err := time.Parse(handoffLayout, s.FirstHandoff); err != nil {
+				p.add(key+".first_handoff", "%q is not a time such as 2026-01-05 10:00",
+					s.FirstHandoff)
+			}
+		}
+	}
+	for i, e := range oc.Escalation {
+		key := fmt.Sprintf("oncall.escalation[%d]", i)
+		if strings.TrimSpace(e.Name) == "" {
+			p.add(key+".name", "must be set, such as L3 or CTO")
+		}
+		if len(e.Users) == 0 {
+			p.add(key+".users", "must list someone")
+		}
+		userIDs(p, key+".users", e.Users)
+	}
+}
+
+// validate adds the problems of the pagerduty section to p.
+func (d *PagerDutyConfig) validate(p *problems) {
+	for key, u := range map[string]string{"pagerduty.api_url": d.APIURL,
+		"pagerduty.events_url": d.EventsURL} {
+		parsed, err := url.Parse(u)
+		if err != nil || !parsed.IsAbs() || strings.HasSuffix(u, "/") {
+			p.add(key, "%q is not an absolute URL without a trailing slash", u)
+		}
+	}
+	p.positive("pagerduty.oncall_ttl", d.OnCallTTL)
+	for pd, slack := range d.Users {
+		userIDs(p, "pagerduty.users["+pd+"]", []string{slack})
+	}
+}
+
+var pagerDutyRef = regexp.MustCompile(`^(schedule|policy):P[A-Z0-9]+$`)
 
 // validate adds the problems of the log section to p.
 func (l *LogConfig) validate(p *problems) {

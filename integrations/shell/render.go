@@ -73,6 +73,9 @@ var emoji = strings.NewReplacer(
 	":alarm_clock:", "⏰",
 	":information_source:", "ℹ️",
 	":arrows_counterclockwise:", "🔄",
+	":pager:", "📟",
+	":hourglass:", "⏳",
+	":arrow_up:", "⬆️",
 )
 
 // escaper makes the three escapes Slack makes in what people type.
