@@ -169,6 +169,10 @@ func (r *Router) pageAction(req *request, action string, id int64) (bot.Reply, e
 		if err != nil {
 			return bot.Reply{}, err
 		}
+		if page.Repages > 0 {
+			return done(fmt.Sprintf("%s has no level left: paging everyone on it again.",
+				page.Ref())), nil
+		}
 		return done(fmt.Sprintf("%s escalated to %s (%s).", page.Ref(), page.Current().Name,
 			mentions(page.Current().Users))), nil
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -213,4 +214,100 @@ func TestButtons(t *testing.T) {
 		"no incident INC-99") {
 		t.Errorf("missing incident: %s", got)
 	}
+}
+
+func TestOnCallAndPageCommands(t *testing.T) {
+	f := newOnCallFixture(t)
+	run := func(user, channel, name, text string) string {
+		return text2(f.router.Command(context.Background(), bot.Command{Name: name,
+			Text: text, UserID: user, ChannelID: channel,
+			ReplyTo: bot.Recipient{UserID: user}}))
+	}
+
+	cases := []struct {
+		name, cmd, text string
+		want            []string
+	}{
+		{"who is on call", "/oncall", "", []string{"*platform* on call now",
+			"primary <@UALICE>", "secondary <@UBOB>"}},
+		{"unknown schedule", "/oncall", "db", []string{"no on-call schedule called \"db\"",
+			"Schedules: platform"}},
+		{"override", "/oncall", "override <@UBOB|bob> now 8h",
+			[]string{"<@UBOB> is primary on call for platform"}},
+		{"after the override", "/oncall", "", []string{"primary <@UBOB>", "overridden"}},
+		{"override with a bad time", "/oncall", "override @bob tomorrow 8h",
+			[]string{"\"tomorrow\" is not a time"}},
+		{"page a schedule", "/page", "platform disk full on db-1 --sev P1",
+			[]string{"Paging <@UBOB> (L1) with PAGE-1", "escalates in 1h"}},
+		{"page a person", "/page", "@alice look at the queue",
+			[]string{"Paging <@UALICE> (L1) with PAGE-2"}},
+		{"page nobody", "/page", "", []string{"Say whom to page"}},
+		{"page without a message", "/page", "platform", []string{"needs a message"}},
+		{"page an unknown schedule", "/page", "db help", []string{"no on-call schedule",
+			"platform"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := run("UALICE", "CGENERAL", tc.cmd, tc.text)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s %s answered\n%s\nwhich lacks %q", tc.cmd, tc.text, got, w)
+				}
+			}
+		})
+	}
+
+	press := func(user, action, page string) string {
+		return text2(f.router.Action(context.Background(), bot.Action{ActionID: action,
+			Value: page, UserID: user, ChannelID: "CGENERAL"}))
+	}
+	// The override made Bob both primary and secondary: PAGE-1 has one level.
+	if got := press("UBOB", bot.ActionPageEscalate, "1"); !strings.Contains(got,
+		"paging everyone on it again") {
+		t.Errorf("escalate PAGE-1: %s", got)
+	}
+	if got := press("UBOB", bot.ActionPageEscalate, "2"); !strings.Contains(got,
+		"escalated to L2 (<@UBOB>)") {
+		t.Errorf("escalate PAGE-2: %s", got)
+	}
+	if got := press("UBOB", bot.ActionPageAcknowledge, "1"); !strings.Contains(got,
+		"You acknowledged PAGE-1") {
+		t.Errorf("acknowledge: %s", got)
+	}
+	if got := press("UALICE", bot.ActionPageAcknowledge, "1"); !strings.Contains(got,
+		"already acknowledged by <@UBOB>") {
+		t.Errorf("second acknowledge: %s", got)
+	}
+}
+
+func text2(r bot.Reply) string { return text(r) }
+
+// newOnCallFixture is a router whose policy has a rotation of Alice and
+// Bob that started this week.
+func newOnCallFixture(t *testing.T) *fixture {
+	t.Helper()
+	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	cfg := configs.Default()
+	cfg.OnCall.Schedules = []configs.ScheduleConfig{{Name: "platform",
+		People:       []string{"UALICE", "UBOB"},
+		FirstHandoff: time.Now().AddDate(0, 0, -1).Format("2006-01-02 15:04")}}
+	policy, err := cfg.Policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat := shell.NewChat(io.Discard, []shell.Person{{ID: "UALICE", Handle: "alice"},
+		{ID: "UBOB", Handle: "bob"}})
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	b, err := bot.New(bot.Options{Policy: policy, Store: db, Chat: chat,
+		Log: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{router: commands.New(b, "/incident", logrus.NewEntry(log)), bot: b}
 }
