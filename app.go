@@ -22,6 +22,7 @@ import (
 	"warroom/bot"
 	"warroom/commands"
 	"warroom/configs"
+	"warroom/integrations/pagerduty"
 	"warroom/integrations/slack"
 	"warroom/storage"
 )
@@ -119,10 +120,16 @@ func (a *App) build(o AppOptions) error {
 		return err
 	}
 
+	pager, err := a.pager(reg)
+	if err != nil {
+		return err
+	}
 	a.bot, err = bot.New(bot.Options{
 		Policy:       policy,
 		Store:        a.db,
 		Chat:         a.chat,
+		Pager:        pager,
+		PagerFrom:    a.cfg.PagerDuty.From,
 		Clock:        o.Clock,
 		Log:          a.log,
 		PollInterval: a.cfg.Jobs.PollInterval,
@@ -171,12 +178,46 @@ func (a *App) build(o AppOptions) error {
 	return nil
 }
 
+// pager connects to PagerDuty when PAGERDUTY_ROUTING_KEY is set; without
+// it pages go out as Slack direct messages.
+func (a *App) pager(reg prometheus.Registerer) (bot.Pager, error) {
+	pd := &a.cfg.PagerDuty
+	if !pd.Enabled() {
+		if pd.Token != "" {
+			a.log.WithField(fieldAction, "pagerduty.setup").Warn("PAGERDUTY_API_TOKEN is set " +
+				"but PAGERDUTY_ROUTING_KEY is not: pages go out through Slack")
+		}
+		return nil, nil
+	}
+
+	client, err := pagerduty.NewClient(pagerduty.Config{
+		Token:      pd.Token.Value(),
+		RoutingKey: pd.RoutingKey.Value(),
+		APIURL:     pd.APIURL,
+		EventsURL:  pd.EventsURL,
+		From:       pd.From,
+		OnCallTTL:  pd.OnCallTTL,
+		Log:        a.log,
+		Metrics:    pagerduty.NewMetrics(reg),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pagerduty: %w", err)
+	}
+	return client, nil
+}
+
 // firstEvent remembers a Slack event id and reports whether it is new.
 func (a *App) firstEvent(ctx context.Context, id string) (bool, error) {
+	return a.firstDelivery(ctx, "slack.event", id)
+}
+
+// firstDelivery remembers a delivery from source and reports whether it is
+// new.
+func (a *App) firstDelivery(ctx context.Context, source, id string) (bool, error) {
 	var first bool
 	err := a.db.Update(ctx, func(tx bot.Tx) error {
 		var err error
-		first, err = tx.FirstDelivery("slack.event", id, a.bot.Now())
+		first, err = tx.FirstDelivery(source, id, a.bot.Now())
 		return err
 	})
 	return first, err
@@ -234,15 +275,14 @@ func (a *App) routes(reg *prometheus.Registry) (*http.ServeMux, error) {
 		// Socket Mode without a signing secret: nothing over HTTP can be
 		// trusted to come from Slack.
 		slackIn = func(http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				http.Error(w, "Slack requests over HTTP are off: SLACK_SIGNING_SECRET is not set",
-					http.StatusServiceUnavailable)
-			})
+			return unavailable("Slack requests over HTTP are off: SLACK_SIGNING_SECRET is not set")
 		}
 	}
 	handle(http.MethodPost, "/slack/commands", slackIn(a.receiver.Commands()))
 	handle(http.MethodPost, "/slack/interactions", slackIn(a.receiver.Interactions()))
 	handle(http.MethodPost, "/slack/events", slackIn(a.receiver.Events()))
+
+	handle(http.MethodPost, "/webhooks/pagerduty", a.pagerDutyWebhook())
 
 	handle(http.MethodGet, "/healthz", http.HandlerFunc(healthy))
 	handle(http.MethodGet, "/readyz", http.HandlerFunc(a.ready))
@@ -252,6 +292,35 @@ func (a *App) routes(reg *prometheus.Registry) (*http.ServeMux, error) {
 	handle(http.MethodGet, "/status", http.HandlerFunc(page.html))
 	handle(http.MethodGet, "/status.json", http.HandlerFunc(page.json))
 	return mux, nil
+}
+
+// pagerDutyWebhook verifies and applies PagerDuty's webhooks v3, or says
+// why it cannot when PAGERDUTY_WEBHOOK_SECRET is not set.
+func (a *App) pagerDutyWebhook() http.Handler {
+	secret := a.cfg.PagerDuty.WebhookSecret.Value()
+	if secret == "" {
+		return unavailable("the PagerDuty webhook is off: PAGERDUTY_WEBHOOK_SECRET is not set")
+	}
+	hook, err := pagerduty.NewWebhook(pagerduty.WebhookOptions{
+		Secret: secret,
+		Handle: a.bot.HandlePagerEvent,
+		Dedupe: func(ctx context.Context, id string) (bool, error) {
+			return a.firstDelivery(ctx, "pagerduty.webhook", id)
+		},
+		Log:       a.log,
+		RequestID: requestID,
+	})
+	if err != nil {
+		return unavailable("the PagerDuty webhook is off: " + err.Error())
+	}
+	return hook
+}
+
+// unavailable answers 503 with why.
+func unavailable(why string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, why, http.StatusServiceUnavailable)
+	})
 }
 
 // healthy answers 200 while the process runs.
@@ -310,13 +379,13 @@ func (a *App) schedule() error {
 	return nil
 }
 
-// prune deletes what no one needs any more: event ids older than a day
-// (Slack retries for an hour) and jobs finished more than 30 days ago.
+// prune deletes what no one needs any more: delivery ids older than three
+// days (Slack retries for an hour, PagerDuty for 48 hours) and old jobs.
 func (a *App) prune() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	n, err := a.db.Prune(ctx, a.bot.Now().Add(-24*time.Hour))
+	n, err := a.db.Prune(ctx, a.bot.Now().Add(-72*time.Hour))
 	log := a.log.WithField(fieldAction, "db.prune")
 	if err != nil {
 		log.WithError(err).Error("prune")

@@ -192,7 +192,13 @@ func (b *Bot) pagerSend(ctx context.Context, page *Page) error {
 				"paged_by": page.By},
 		})
 	}
-	return b.pager.Escalate(ctx, page.DedupKey, min(page.Level+1, len(page.Chain)), b.pagerFrom)
+	err := b.pager.Escalate(ctx, page.DedupKey, min(page.Level+1, len(page.Chain)), b.pagerFrom)
+	if errors.Is(err, ErrNotFound) {
+		// The service makes incidents from events a little later: an
+		// escalation right after the trigger may not find it yet.
+		return fmt.Errorf("the paging service has no open incident for %s yet", page.Ref())
+	}
+	return err
 }
 
 // pagerSeverity maps an incident severity to the paging service's scale:

@@ -69,12 +69,16 @@ type PagerEvent struct {
 	URL         string
 	Urgency     string
 	Status      string
-	// Agent is who did it: a name, and an email when the service gave one.
+	// Agent is who did it: a name, the service's user id, and an email
+	// when the service gave one.
 	Agent      string
+	AgentID    string
 	AgentEmail string
-	// Assignees are the emails (or names) of the people it is assigned to.
-	Assignees []string
-	At        time.Time
+	// Assignees are the emails (or names) of the people it is assigned
+	// to, and AssigneeIDs their ids at the service.
+	Assignees   []string
+	AssigneeIDs []string
+	At          time.Time
 }
 
 // The PagerEvent types the bot acts on.

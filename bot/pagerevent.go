@@ -38,9 +38,10 @@ func (b *Bot) HandlePagerEvent(ctx context.Context, ev PagerEvent) error {
 }
 
 func (b *Bot) pagerEventOnPage(tx Tx, page *Page, ev PagerEvent) error {
+	agent := b.pagerPerson(ev.AgentID, ev.AgentEmail)
 	who := ev.Agent
-	if id, ok := b.policy.PagerUsers[strings.ToLower(ev.AgentEmail)]; ok {
-		who = "<@" + id + ">"
+	if agent != "" {
+		who = "<@" + agent + ">"
 	}
 	var note string
 	switch ev.Type {
@@ -50,7 +51,7 @@ func (b *Bot) pagerEventOnPage(tx Tx, page *Page, ev PagerEvent) error {
 		}
 		page.Status = PageAcknowledged
 		page.AcknowledgedAt = b.clock.Now()
-		page.AcknowledgedBy = b.policy.PagerUsers[strings.ToLower(ev.AgentEmail)]
+		page.AcknowledgedBy = agent
 		if err := b.pageAcknowledgedOnIncident(tx, page, page.AcknowledgedBy,
 			page.AcknowledgedAt); err != nil {
 			return err
@@ -130,6 +131,18 @@ func (b *Bot) AcknowledgePagerIncident(ctx context.Context, key, by string) erro
 	b.log.WithFields(map[string]any{"action": "pager.acknowledge", "userId": by,
 		"incidentKey": key}).Info("acknowledged a PagerDuty incident")
 	return nil
+}
+
+// pagerPerson maps the paging service's user, by id or email, to a chat
+// user id, or returns "".
+func (b *Bot) pagerPerson(id, email string) string {
+	if u, ok := b.policy.PagerUsers[id]; ok && id != "" {
+		return u
+	}
+	if u, ok := b.policy.PagerUsers[strings.ToLower(email)]; ok && email != "" {
+		return u
+	}
+	return ""
 }
 
 func orText(s, otherwise string) string {

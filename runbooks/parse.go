@@ -7,7 +7,6 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -62,7 +61,7 @@ func parse(p string, data []byte) (parsed, error) {
 	if end == 0 {
 		return fail(1, "front matter not closed: no %q line after line 1", delimiter)
 	}
-	fm, err := parseFrontMatter(p, strings.Join(lines[1:end], "\n"))
+	fm, err := parseFrontMatter(p, lines[1:end])
 	if err != nil {
 		return parsed{}, err
 	}
@@ -104,72 +103,93 @@ type frontMatter struct {
 	titleLine      int
 }
 
-// yamlLine finds the line in yaml.v3's messages: "yaml: line 3: what".
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// keyLine is a line that starts a key of the front matter.
+var keyLine = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:(?:[ \t]|$)`)
 
-// parseFrontMatter reads src, the front matter of the file at p without its
-// delimiters. Line 1 of src is line 2 of the file.
-func parseFrontMatter(p, src string) (frontMatter, error) {
-	const offset = 1 // the opening delimiter
+// yamlLine is the line number yaml.v3 puts before its messages.
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?(?:line \d+: )?`)
+
+// entry is one key of the front matter with the lines of its value.
+type entry struct {
+	key  string
+	line int    // the file line the key is on
+	src  string // the key's lines, as YAML
+}
+
+// parseFrontMatter reads lines, the front matter of the file at p between
+// its delimiters; the first is line 2 of the file. Each key is read on its
+// own, so that a problem is reported at the line of its key: yaml.v3's own
+// line numbers are off by one for some problems and not given for others.
+func parseFrontMatter(p string, lines []string) (frontMatter, error) {
+	const first = 2 // the file line of lines[0]
 	var fm frontMatter
 	fail := func(line int, format string, args ...any) (frontMatter, error) {
-		return frontMatter{}, &ParseError{File: p, Line: line + offset,
+		return frontMatter{}, &ParseError{File: p, Line: line,
 			Problem: "front matter: " + fmt.Sprintf(format, args...)}
 	}
 
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return fail(line, "%s", m[2])
+	// Split the lines into keys; indented lines go with the key above.
+	var entries []entry
+	for i, l := range lines {
+		n := first + i
+		trimmed := strings.TrimSpace(l)
+		switch m := keyLine.FindStringSubmatch(l); {
+		case l != "" && (l[0] == ' ' || l[0] == '\t') && len(entries) > 0,
+			trimmed == "" && len(entries) > 0:
+			entries[len(entries)-1].src += "\n" + l
+		case trimmed == "", strings.HasPrefix(trimmed, "#"):
+		case m != nil:
+			entries = append(entries, entry{key: m[1], line: n, src: l})
+		default:
+			return fail(n, "want a line of key: value, such as title: Incident response")
 		}
-		return fail(0, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	if len(doc.Content) == 0 {
-		return fail(0, "missing title")
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return fail(root.Line, "want lines of key: value, such as title: Incident response")
 	}
 
 	seen := map[string]int{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		if first, ok := seen[k.Value]; ok {
-			return fail(k.Line, "%s given twice, first on line %d", k.Value, first+offset)
+	for _, e := range entries {
+		if at, ok := seen[e.key]; ok {
+			return fail(e.line, "%s given twice, first on line %d", e.key, at)
 		}
-		seen[k.Value] = k.Line
+		seen[e.key] = e.line
 
-		switch k.Value {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(e.src), &doc); err != nil {
+			return fail(e.line, "%s: %s", e.key, yamlLine.ReplaceAllString(err.Error(), ""))
+		}
+		if len(doc.Content) == 0 || len(doc.Content[0].Content) != 2 {
+			return fail(e.line, "want a line of key: value, such as title: Incident response")
+		}
+		v := doc.Content[0].Content[1]
+
+		switch e.key {
 		case "title", "summary":
 			if v.Kind != yaml.ScalarNode {
-				return fail(v.Line, "%s must be one line of text", k.Value)
+				return fail(e.line, "%s must be one line of text", e.key)
 			}
 			text := ""
 			if v.Tag != "!!null" {
 				text = strings.Join(strings.Fields(v.Value), " ")
 			}
-			if k.Value == "summary" {
+			if e.key == "summary" {
 				fm.summary = text
 				continue
 			}
 			if text == "" {
-				return fail(k.Line, "title is empty")
+				return fail(e.line, "title is empty")
 			}
-			fm.title, fm.titleLine = text, k.Line+offset
+			fm.title, fm.titleLine = text, e.line
 		case "tags":
 			tags, err := tagList(v)
 			if err != nil {
-				return fail(v.Line, "tags %v", err)
+				return fail(e.line, "tags %v", err)
 			}
 			fm.tags = tags
 		default:
-			return fail(k.Line, "unknown key %q: the keys are title, summary and tags", k.Value)
+			return fail(e.line, "unknown key %q: the keys are title, summary and tags", e.key)
 		}
 	}
 	if fm.title == "" {
-		return fail(0, "missing title")
+		return fail(1, "missing title")
 	}
 	return fm, nil
 }

@@ -56,12 +56,13 @@ func (c *Client) OnCall(ctx context.Context, id string) ([]bot.Shift, error) {
 			return nil, err
 		}
 		c.log.WithFields(logrus.Fields{logAction: "pagerduty.oncalls.list", logOnCall: id}).
-			WithError(err).Warn("pagerduty on-calls not refreshed; using the answer fetched before")
-		e.until = now.Add(min(onCallRetryFloor, c.onCallTTL))
+			WithError(err).Warn("pagerduty on-calls not refreshed; using the old answer")
+		e.retryAt = now.Add(min(onCallRetryFloor, c.onCallTTL))
 		return slices.Clone(e.shifts), nil
 	}
 
-	e.shifts, e.loaded, e.until = shifts, true, now.Add(c.onCallTTL)
+	e.shifts, e.loaded = shifts, true
+	e.until, e.retryAt = now.Add(c.onCallTTL), time.Time{}
 	return slices.Clone(shifts), nil
 }
 
@@ -71,14 +72,22 @@ func (c *Client) OnCall(ctx context.Context, id string) ([]bot.Shift, error) {
 type onCallEntry struct {
 	mu     sync.Mutex
 	loaded bool
-	until  time.Time
-	shifts []bot.Shift
+	// until is when the answer expires; retryAt, after a failed refresh,
+	// when PagerDuty may be asked again.
+	until   time.Time
+	retryAt time.Time
+	shifts  []bot.Shift
 }
 
-// fresh reports whether the entry may answer at now: loaded, not expired,
-// and no shift in it over.
+// fresh reports whether the entry may answer at now: loaded, and either
+// waiting out a failed refresh or not expired with no shift in it over.
 func (e *onCallEntry) fresh(now time.Time) bool {
-	if !e.loaded || !now.Before(e.until) {
+	switch {
+	case !e.loaded:
+		return false
+	case now.Before(e.retryAt):
+		return true
+	case !now.Before(e.until):
 		return false
 	}
 	for _, s := range e.shifts {

@@ -202,7 +202,8 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	first, err := h.first(r.Context(), id)
 	if err != nil {
 		log.WithError(err).Error("check PagerDuty delivery against those handled")
-		http.Error(w, "could not check the delivery; send it again", http.StatusInternalServerError)
+		http.Error(w, "could not check the delivery; send it again",
+			http.StatusInternalServerError)
 		return
 	}
 	if !first {
@@ -356,8 +357,12 @@ func decodeEvent(body []byte) (bot.PagerEvent, bool, error) {
 	if e.Agent != nil {
 		ev.Agent = e.Agent.Summary
 		ev.AgentEmail = e.Agent.Email
+		ev.AgentID = e.Agent.ID
 	}
 	for _, a := range inc.Assignees {
+		if a.ID != "" {
+			ev.AssigneeIDs = append(ev.AssigneeIDs, a.ID)
+		}
 		switch {
 		case a.Email != "":
 			ev.Assignees = append(ev.Assignees, a.Email)
