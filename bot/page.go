@@ -196,7 +196,7 @@ func (b *Bot) chain(ctx context.Context, target string) ([]PageLevel, error) {
 		}
 	}
 	for _, lvl := range oc.Escalation {
-		chain = append(chain, PageLevel{Name: lvl.Name, Users: lvl.Users})
+		chain = append(chain, PageLevel(lvl))
 	}
 	if len(chain) == 0 {
 		return nil, NotFoundf(b.pageHint(), "Nobody is on call for %q.", target)

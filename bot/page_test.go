@@ -16,11 +16,10 @@ import (
 // pager is a paging service that records what it is asked and fails on
 // request.
 type pager struct {
-	mu       sync.Mutex
-	calls    []string
-	fail     error
-	shifts   []bot.Shift
-	incident map[string]string // dedup key -> status
+	mu     sync.Mutex
+	calls  []string
+	fail   error
+	shifts []bot.Shift
 }
 
 func (p *pager) record(call string) error {
