@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"warroom/bot"
+	"warroom/runbooks"
 )
 
 // Router answers slash commands, button presses and modal submissions by
@@ -22,6 +23,8 @@ type Router struct {
 	log *logrus.Entry
 	// name is the slash command, shown in help and hints.
 	name string
+	// runbooks is what /runbook serves.
+	runbooks *runbooks.Index
 }
 
 // New returns a Router for the bot. name is the slash command, such as
@@ -30,7 +33,7 @@ func New(b *bot.Bot, name string, log *logrus.Entry) *Router {
 	if name == "" {
 		name = "/incident"
 	}
-	return &Router{bot: b, log: log, name: name}
+	return &Router{bot: b, log: log, name: name, runbooks: runbooks.Default()}
 }
 
 // request is what every handler needs to know about who asked and where.
@@ -63,6 +66,8 @@ func (r *Router) Command(ctx context.Context, cmd bot.Command) bot.Reply {
 		reply, err = r.oncallCommand(req, a)
 	case "/page":
 		reply, err = r.pageCommand(req, a)
+	case "/runbook":
+		reply, err = r.runbookCommand(req, a)
 	default:
 		rest := args{words: a.words[min(1, len(a.words)):], flags: a.flags}
 		reply, err = r.dispatch(req, sub, rest)

@@ -311,3 +311,28 @@ func newOnCallFixture(t *testing.T) *fixture {
 	}
 	return &fixture{router: commands.New(b, "/incident", logrus.NewEntry(log)), bot: b}
 }
+
+func TestRunbookCommand(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct {
+		text string
+		want []string
+	}{
+		{"", []string{"incident-response", "restore-warroom-database"}},
+		{"escalation", []string{"Escalation", "CTO"}},
+		{"restore", []string{"warroom backup"}},
+		{"escalaton", []string{"did you mean", "escalation"}},
+		{"zzzz", []string{"No runbook is called \"zzzz\"", "Runbooks: "}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.text, func(t *testing.T) {
+			got := text(f.router.Command(context.Background(), bot.Command{Name: "/runbook",
+				Text: tc.text, UserID: "UALICE", ChannelID: "CGENERAL"}))
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("/runbook %s answered\n%.600s\nwhich lacks %q", tc.text, got, w)
+				}
+			}
+		})
+	}
+}

@@ -498,11 +498,11 @@ func emphasis(s string, i, depth int) (int, string) {
 	// follows a space nor is part of a doubled one.
 	end := reach(s, i)
 	for j := i + 1; j < end; j++ {
-		if k := strings.IndexByte(s[j:end], c); k < 0 {
+		k := strings.IndexByte(s[j:end], c)
+		if k < 0 {
 			break
-		} else {
-			j += k
 		}
+		j += k
 		if s[j-1] == ' ' || s[j-1] == c || j == i+1 {
 			continue
 		}
