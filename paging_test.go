@@ -166,3 +166,26 @@ func TestPagerDutyDownStillPagesSomeone(t *testing.T) {
 		return ok && hasText(w.slack.Messages(dm), "PAGE-1")
 	})
 }
+
+func TestOnCallFromPagerDuty(t *testing.T) {
+	w := newWorld(t)
+	pd := w.withPagerDuty(t)
+	w.cfg.OnCall.Schedules[0].PagerDuty = "schedule:PSCHED1"
+	w.cfg.PagerDuty.Users["dana@example.com"] = "UDANA"
+	end := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	pd.AddOnCall("schedule:PSCHED1", 1, "POMAR", "omar@example.com", "Omar", time.Time{}, end)
+	pd.AddOnCall("schedule:PSCHED1", 2, "PDANA", "Dana@example.com", "Dana", time.Time{}, end)
+	r := w.start(t)
+
+	code, body := r.post(t, "/slack/commands", "application/x-www-form-urlencoded",
+		"command=%2Foncall&text=platform&user_id=UAPI&channel_id=CGENERAL", time.Now())
+	if code != http.StatusOK {
+		t.Fatalf("/oncall answered %d", code)
+	}
+	for _, want := range []string{"primary <@UOMAR>", "secondary <@UDANA>",
+		"until 2026-12-07 10:00", "From the PagerDuty"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/oncall lacks %q: %s", want, body)
+		}
+	}
+}

@@ -358,3 +358,86 @@ func hasPost(posts []post, text string) bool {
 	}
 	return false
 }
+
+func TestHandoffPost(t *testing.T) {
+	f := newPagingFixture(t, nil)
+	ctx := context.Background()
+	f.declare(t, "Cache cold", "P2")
+	page, err := f.bot.Page(ctx, bot.PageRequest{Target: "platform", Message: "disk full",
+		Severity: "P1", By: "UBEN", ChannelID: "COPS"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(3 * time.Minute)
+	if _, _, err := f.bot.AcknowledgePage(ctx, page.ID, "UANA"); err != nil {
+		t.Fatal(err)
+	}
+
+	p := oncallPolicy(t)
+	p.OnCall.HandoffChannel = "CHANDOFF"
+	b, err := bot.New(bot.Options{Policy: p, Store: f.db, Chat: f.chat, Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Handoff(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for b.RunDue(ctx) > 0 {
+	}
+
+	posts := f.chat.postsIn("CHANDOFF")
+	if len(posts) != 1 {
+		t.Fatalf("%d handoff posts", len(posts))
+	}
+	var text string
+	for _, blk := range posts[0].Msg.Blocks {
+		text += blk.Text + "\n"
+	}
+	for _, want := range []string{"*platform*: <@UANA> primary, <@UBEN> secondary",
+		"next <@UBEN> and <@UCAT>", "Pages in the past week (1)",
+		"PAGE-1 P1: disk full — acknowledged by <@UANA> after 3m",
+		"Incidents still open (1)", "INC-1 P2 investigating: Cache cold"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("handoff lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestForeignPagerIncidentGoesToTheAlertsChannel(t *testing.T) {
+	f := newFixture(t)
+	p := oncallPolicy(t)
+	p.OnCall.AlertsChannel = "CALERTS"
+	b, err := bot.New(bot.Options{Policy: p, Store: f.db, Chat: f.chat, Clock: f.clock,
+		Pager: &pager{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ev := bot.PagerEvent{ID: "e1", Type: bot.PagerTriggered, IncidentID: "Q9",
+		IncidentKey: "stripe-errors", Title: "Stripe API failures", Urgency: "high",
+		URL: "https://pd.test/incidents/Q9"}
+	if err := b.HandlePagerEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Type = bot.PagerAcknowledged
+	if err := b.HandlePagerEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	for b.RunDue(ctx) > 0 {
+	}
+
+	posts := f.chat.postsIn("CALERTS")
+	if len(posts) != 1 || !strings.Contains(posts[0].Msg.Text, "Stripe API failures") {
+		t.Fatalf("alerts channel: %+v", posts)
+	}
+	var actions []string
+	for _, blk := range posts[0].Msg.Blocks {
+		for _, btn := range blk.Buttons {
+			actions = append(actions, btn.Action+"="+btn.Value)
+		}
+	}
+	want := "pager.acknowledge=stripe-errors pager.declare=stripe-errors|Stripe API failures"
+	if strings.Join(actions, " ") != want {
+		t.Errorf("buttons %v", actions)
+	}
+}
