@@ -183,7 +183,7 @@ func TestOnCallFromPagerDuty(t *testing.T) {
 		t.Fatalf("/oncall answered %d", code)
 	}
 	for _, want := range []string{"primary <@UOMAR>", "secondary <@UDANA>",
-		"until 2026-12-07 10:00", "From the PagerDuty"} {
+		"until 2026-12-07 10:00", "From PagerDuty"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/oncall lacks %q: %s", want, body)
 		}

@@ -44,7 +44,10 @@ func rotaMessage(b *bot.Bot, r bot.Rota) *bot.Message {
 		text += fmt.Sprintf("\nNext: primary %s, secondary %s", mentionOr(r.NextPrimary,
 			"nobody"), mentionOr(r.NextSecondary, "nobody"))
 	}
-	context := "From the " + r.Source
+	context := "From " + r.Source
+	if r.Source == "rotation" {
+		context = "From the rotation in the config"
+	}
 	if len(r.Overridden) > 0 {
 		context += "; overridden: " + strings.Join(r.Overridden, ", ")
 	}
