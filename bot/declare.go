@@ -25,6 +25,10 @@ type Declaration struct {
 	Private    bool
 	By         string
 	ReplyTo    Recipient
+	// PagerKey, for an incident declared from the paging service's alert,
+	// is that alert's key: the incident's page joins it instead of paging
+	// again.
+	PagerKey string
 }
 
 // Declare opens an incident: it stores the incident, its first timeline
@@ -66,7 +70,7 @@ func (b *Bot) Declare(ctx context.Context, d Declaration) (*Incident, bool, erro
 			return err
 		}
 		_, err = b.newPage(tx, PageRequest{Target: b.policy.OnCall.Schedules[0].Name,
-			Message: d.Title, Severity: d.Severity, By: d.By}, inc, chain)
+			Message: d.Title, Severity: d.Severity, By: d.By, DedupKey: d.PagerKey}, inc, chain)
 		return err
 	})
 	if err != nil {

@@ -88,6 +88,9 @@ type PageRequest struct {
 	// ChannelID is where the page was asked for; in an incident's
 	// channel the page belongs to that incident.
 	ChannelID string
+	// DedupKey, when set, joins the page to an alert already open at the
+	// paging service, so it does not page a second time.
+	DedupKey string
 }
 
 // Page pages the target: it stores the page, its timeline event and the
@@ -147,7 +150,10 @@ func (b *Bot) newPage(tx Tx, req PageRequest, inc *Incident, chain []PageLevel) 
 	// The dedup key is the incident's for an incident's page, so paging
 	// twice for one incident never wakes anyone twice.
 	page.DedupKey = "warroom-page-" + strconv.FormatInt(page.ID, 10)
-	if inc != nil {
+	switch {
+	case req.DedupKey != "":
+		page.DedupKey = req.DedupKey
+	case inc != nil:
 		page.DedupKey = "warroom-incident-" + strconv.FormatInt(inc.ID, 10)
 	}
 	if err := tx.UpdatePage(page); err != nil {

@@ -132,7 +132,10 @@ func (b *Bot) sendPage(ctx context.Context, page *Page, job Job) error {
 	if page.ViaPager && !page.FellBack {
 		err := b.pagerSend(ctx, page)
 		if err == nil {
-			return b.showPage(ctx, page)
+			if err := b.showPage(ctx, page); err != nil {
+				return err
+			}
+			return b.inviteToIncident(ctx, page)
 		}
 		waited := b.clock.Now().Sub(page.CreatedAt)
 		if waited < b.policy.OnCall.FallbackAfter && !IsPermanent(err) {
@@ -151,11 +154,35 @@ func (b *Bot) sendPage(ctx context.Context, page *Page, job Job) error {
 	if err := b.showPage(ctx, page); err != nil {
 		return err
 	}
+	if err := b.inviteToIncident(ctx, page); err != nil {
+		return err
+	}
 	for _, user := range b.pagedUsers(page) {
 		msg := pageMessage(b, page, true)
 		if err := b.chat.Notify(ctx, Recipient{UserID: user}, msg); err != nil {
 			return fmt.Errorf("direct message %s of %s: %w", user, page.Ref(), err)
 		}
+	}
+	return nil
+}
+
+// inviteToIncident brings the people paged for an incident into its
+// channel.
+func (b *Bot) inviteToIncident(ctx context.Context, page *Page) error {
+	if page.IncidentID == 0 || page.ChannelID == "" {
+		return nil
+	}
+	var users []string
+	for _, u := range b.pagedUsers(page) {
+		if isUserID(u) {
+			users = append(users, u)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	if err := b.chat.Invite(ctx, page.ChannelID, users); err != nil {
+		return fmt.Errorf("invite the people paged by %s: %w", page.Ref(), err)
 	}
 	return nil
 }

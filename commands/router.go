@@ -360,6 +360,7 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 	case bot.ActionPagerDeclare:
 		key, title, _ := strings.Cut(act.Value, "|")
 		modal := declareModal(r.bot.Policy())
+		modal.Metadata = pagerKeyPrefix + key
 		modal.Inputs[0].Initial = []string{title}
 		modal.Inputs[3].Initial = []string{"From PagerDuty incident " + key + "."}
 		return bot.Reply{Modal: modal}, nil
@@ -423,6 +424,10 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 	return bot.Reply{}, bot.Invalidf("", "warroom does not know the button %q.", act.ActionID)
 }
 
+// pagerKeyPrefix marks the metadata of a declaration form opened from a
+// paging-service alert.
+const pagerKeyPrefix = "pagerduty:"
+
 // Submit answers a submitted modal.
 func (r *Router) Submit(ctx context.Context, sub bot.Submission) bot.Reply {
 	req := &request{ctx: ctx, user: sub.UserID, replyTo: sub.ReplyTo, requestID: sub.RequestID,
@@ -445,12 +450,17 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 	switch sub.ModalID {
 	case modalDeclare:
 		private := sub.Value(inputPrivate) != ""
+		pagerKey, _ := strings.CutPrefix(sub.Metadata, pagerKeyPrefix)
+		if pagerKey == sub.Metadata {
+			pagerKey = ""
+		}
 		return r.declareIncident(req, bot.Declaration{
 			Title:      escapeText(sub.Value(inputTitle)),
 			Summary:    escapeText(sub.Value(inputSummary)),
 			Severity:   sub.Value(inputSeverity),
 			Components: sub.Values[inputComponents],
 			Private:    private,
+			PagerKey:   pagerKey,
 		})
 	}
 

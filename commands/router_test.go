@@ -336,3 +336,24 @@ func TestRunbookCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestDeclareFromAPagerDutyAlertJoinsIt(t *testing.T) {
+	f := newOnCallFixture(t)
+	ctx := context.Background()
+	reply := f.router.Action(ctx, bot.Action{ActionID: bot.ActionPagerDeclare,
+		Value: "stripe-errors|Stripe API failures", UserID: "UALICE", ChannelID: "CALERTS"})
+	if reply.Modal == nil || reply.Modal.Inputs[0].Initial[0] != "Stripe API failures" {
+		t.Fatalf("no prefilled form: %+v", reply)
+	}
+
+	done := f.router.Submit(ctx, bot.Submission{ModalID: reply.Modal.ID,
+		Metadata: reply.Modal.Metadata, UserID: "UALICE",
+		Values: map[string][]string{"title": {"Stripe API failures"}, "severity": {"P0"}}})
+	if !strings.Contains(text(done), "Declared P0 INC-1") {
+		t.Fatalf("declare: %s", text(done))
+	}
+	pages, err := f.bot.PagesOf(ctx, 1)
+	if err != nil || len(pages) != 1 || pages[0].DedupKey != "stripe-errors" {
+		t.Fatalf("pages %+v, err %v: want one joined to the alert", pages, err)
+	}
+}
