@@ -374,7 +374,8 @@ func (b *Bot) escalate(tx Tx, page *Page, by string) error {
 			return err
 		}
 	}
-	if err := b.schedulePage(tx, page, jobPageNote, "", pageNote{Text: ":arrow_up: " + text}); err != nil {
+	note := pageNote{Text: ":arrow_up: " + text}
+	if err := b.schedulePage(tx, page, jobPageNote, "", note); err != nil {
 		return err
 	}
 	if err := b.schedulePage(tx, page, jobPageSend, ""); err != nil {

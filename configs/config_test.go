@@ -270,7 +270,9 @@ func TestEnvOverrides(t *testing.T) {
 		{"key with underscore", map[string]string{"WARROOM_SLACK_API_URL": "http://x/"},
 			func(c *configs.Config) (any, any) { return c.Slack.APIURL, "http://x/" }},
 		{"duration", map[string]string{"WARROOM_INCIDENTS_POSTMORTEM_DUE": "72h"},
-			func(c *configs.Config) (any, any) { return c.Incidents.PostmortemDue, 72 * time.Hour }},
+			func(c *configs.Config) (any, any) {
+				return c.Incidents.PostmortemDue, 72 * time.Hour
+			}},
 		{"int", map[string]string{"WARROOM_JOBS_WORKERS": "9"},
 			func(c *configs.Config) (any, any) { return c.Jobs.Workers, 9 }},
 		{"list", map[string]string{"WARROOM_INCIDENTS_ADMINS": " U1, U2,,U3 "},
