@@ -441,3 +441,16 @@ func TestForeignPagerIncidentGoesToTheAlertsChannel(t *testing.T) {
 		t.Errorf("buttons %v", actions)
 	}
 }
+
+func TestPageFromAChannelTheBotCannotPostInStillPages(t *testing.T) {
+	f := newPagingFixture(t, nil)
+	f.chat.setFail("post", bot.Permanent(errors.New("slack: channel_not_found")))
+	if _, err := f.bot.Page(context.Background(), bot.PageRequest{Target: "platform",
+		Message: "help", Severity: "P1", By: "UBEN", ChannelID: "DSOMEONE"}); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	if f.dmsTo("UANA") != 1 {
+		t.Error("the primary was not paged")
+	}
+}

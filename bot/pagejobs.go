@@ -151,7 +151,13 @@ func (b *Bot) sendPage(ctx context.Context, page *Page, job Job) error {
 		}
 	}
 
-	if err := b.showPage(ctx, page); err != nil {
+	// A channel the bot cannot post in (a direct message between two
+	// people, say) must not keep the page from the people it is for.
+	if err := b.showPage(ctx, page); IsPermanent(err) {
+		b.log.WithError(err).WithField("page", page.ID).
+			Warn("cannot show the page in its channel; paging by direct message only")
+		page.ChannelID = ""
+	} else if err != nil {
 		return err
 	}
 	if err := b.inviteToIncident(ctx, page); err != nil {
