@@ -18,8 +18,10 @@ type Bot struct {
 	store  Store
 	chat   Chat
 	pager  Pager
-	clock  Clock
-	log    *logrus.Entry
+	// silencer, when set, silences alert groups at Alertmanager.
+	silencer Silencer
+	clock    Clock
+	log      *logrus.Entry
 
 	pagerFrom   string
 	poll        time.Duration
@@ -28,6 +30,9 @@ type Bot struct {
 	wake        chan struct{}
 	// runMu lets one RunDue at a time list and run jobs.
 	runMu sync.Mutex
+	// paceMu guards lastPost, when each channel lane last posted.
+	paceMu   sync.Mutex
+	lastPost map[string]time.Time
 }
 
 // Options configure a Bot. Policy, Store and Chat are required.
@@ -37,6 +42,8 @@ type Options struct {
 	Chat   Chat
 	// Pager, when set, carries pages; chat direct messages do otherwise.
 	Pager Pager
+	// Silencer, when set, lets people silence alert groups.
+	Silencer Silencer
 	// PagerFrom is the email the paging service records for the bot's
 	// escalations.
 	PagerFrom string
@@ -66,6 +73,8 @@ func New(o Options) (*Bot, error) {
 		store:       o.Store,
 		chat:        o.Chat,
 		pager:       o.Pager,
+		silencer:    o.Silencer,
+		lastPost:    map[string]time.Time{},
 		pagerFrom:   o.PagerFrom,
 		clock:       o.Clock,
 		log:         o.Log,

@@ -50,12 +50,22 @@ type chat struct {
 	fail     map[string]error // method -> error returned until cleared
 	users    map[string]string
 	seq      int
+	// now, when set, stamps posts and edits.
+	now func() time.Time
+}
+
+func (c *chat) stamp() time.Time {
+	if c.now == nil {
+		return time.Time{}
+	}
+	return c.now()
 }
 
 type post struct {
 	Channel string
 	TS      string
 	Msg     bot.Message
+	At      time.Time
 }
 
 func newChat() *chat {
@@ -124,7 +134,7 @@ func (c *chat) Post(_ context.Context, channel string, msg bot.Message) (string,
 	defer c.mu.Unlock()
 	c.seq++
 	ts := fmt.Sprintf("1700000000.%06d", c.seq)
-	c.posts = append(c.posts, post{channel, ts, msg})
+	c.posts = append(c.posts, post{channel, ts, msg, c.stamp()})
 	return ts, nil
 }
 
@@ -134,7 +144,7 @@ func (c *chat) Update(_ context.Context, channel, ts string, msg bot.Message) er
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.updates = append(c.updates, post{channel, ts, msg})
+	c.updates = append(c.updates, post{channel, ts, msg, c.stamp()})
 	return nil
 }
 
@@ -241,6 +251,7 @@ func newFixture(t *testing.T) *fixture {
 	logger.SetLevel(logrus.DebugLevel)
 	f := &fixture{chat: newChat(), db: db, logs: hook,
 		clock: &clock{now: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}}
+	f.chat.now = f.clock.Now
 	f.bot, err = bot.New(bot.Options{Policy: policy(t), Store: db, Chat: f.chat,
 		Clock: f.clock, Log: logrus.NewEntry(logger), MaxAttempts: 3})
 	if err != nil {

@@ -19,10 +19,18 @@ func (b *Bot) handle(ctx context.Context, job Job) error {
 		return b.chat.Notify(ctx, p.To, p.Message)
 	case jobReminder:
 		return b.remind(ctx, job)
+	case jobAlertGroup, jobAlertStorm, jobAlertSilence:
+		if job.Kind == jobAlertSilence && b.silencer == nil {
+			return Permanent(errors.New("no Alertmanager to silence at"))
+		}
+		return b.handleAlert(ctx, job)
 	case jobChannelPost:
 		var p channelPost
 		if err := json.Unmarshal(job.Payload, &p); err != nil {
 			return Permanent(fmt.Errorf("decode post: %w", err))
+		}
+		if err := b.pace(p.Channel); err != nil {
+			return err
 		}
 		_, err := b.chat.Post(ctx, p.Channel, p.Message)
 		return err

@@ -194,6 +194,16 @@ func (b *Bot) runJob(ctx context.Context, job Job) {
 	}
 	err := b.safeHandle(ctx, job)
 	log = log.WithField("duration", time.Since(start).Milliseconds())
+	var wait *pacedError
+	if errors.As(err, &wait) {
+		err := b.store.Update(ctx, func(tx Tx) error {
+			return tx.PostponeJob(job.ID, wait.until, job.Key)
+		})
+		if err != nil {
+			log.WithError(err).Error("postpone job")
+		}
+		return
+	}
 	if err == nil {
 		err = b.store.Update(ctx, func(tx Tx) error { return tx.FinishJob(job.ID, b.clock.Now()) })
 		if err != nil {
@@ -246,6 +256,12 @@ func (b *Bot) jobFailed(ctx context.Context, log *logrus.Entry, job Job, jobErr 
 	}
 	log.WithError(jobErr).Warn("job failed; will retry")
 }
+
+// pacedError postpones a job that would post in a channel sooner than the
+// channel's pace allows.
+type pacedError struct{ until time.Time }
+
+func (e *pacedError) Error() string { return "paced until " + e.until.String() }
 
 // backoff is the wait before attempt n+1: the platform's own wait when it
 // named one, else doubling from one second up to five minutes.

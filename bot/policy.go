@@ -32,6 +32,8 @@ type Policy struct {
 	PostmortemDue time.Duration
 	// OnCall is who gets paged and how pages escalate.
 	OnCall OnCallPolicy
+	// Alerts routes Alertmanager's alerts.
+	Alerts AlertPolicy
 	// PagerUsers maps the paging service's people, by id or lowercase
 	// email, to chat user ids.
 	PagerUsers map[string]string

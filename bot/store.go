@@ -77,6 +77,39 @@ type Tx interface {
 	// first.
 	Overrides(schedule string, at time.Time) ([]Override, error)
 
+	// AlertGroupByKey finds the newest alert group with the group key.
+	AlertGroupByKey(key string) (*AlertGroup, error)
+	AlertGroup(id int64) (*AlertGroup, error)
+	// CreateAlertGroup stores a new group and sets its ID;
+	// UpdateAlertGroup overwrites the stored group with the same ID.
+	CreateAlertGroup(g *AlertGroup) error
+	UpdateAlertGroup(g *AlertGroup) error
+	// UpsertAlert stores an alert of a group, by fingerprint, and reports
+	// whether it is new or its status or end changed.
+	UpsertAlert(groupID int64, a Alert, at time.Time) (bool, error)
+	// FiringAlerts counts a group's firing alerts.
+	FiringAlerts(groupID int64) (int, error)
+	// GroupAlerts lists a group's alerts in the order they were first seen.
+	GroupAlerts(groupID int64) ([]StoredAlert, error)
+	// FoldedGroups lists the groups folded into a channel's current storm
+	// summary.
+	FoldedGroups(channel string) ([]*AlertGroup, error)
+	// StormMessage is the timestamp of the channel's current storm
+	// summary, or "".
+	StormMessage(channel string) (string, error)
+	SetStormMessage(channel, ts string) error
+	// EndStorm closes the channel's storm: its summary stays as it is, and
+	// the next storm gets a new one.
+	EndStorm(channel string) error
+
+	// PendingInLane counts the pending jobs of a lane.
+	PendingInLane(lane string) (int, error)
+	// PostponeJob moves a pending job's due time without counting an
+	// attempt, and gives it back key, the Key ClaimJob took. When another
+	// pending job has that key meanwhile, that job stands for both and
+	// this one is marked done.
+	PostponeJob(id int64, due time.Time, key string) error
+
 	// FirstDelivery records a delivery from an outside sender (a Slack
 	// event id, a webhook id) and reports whether it is the first time
 	// this delivery was seen.

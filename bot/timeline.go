@@ -27,6 +27,7 @@ const (
 	EventPageAcknowledged EventKind = "page_acknowledged"
 	EventPageFallback     EventKind = "page_fallback"
 	EventPagerUpdate      EventKind = "pager_update"
+	EventAlertLinked      EventKind = "alert_linked"
 )
 
 // Event is one entry on an incident's timeline: what happened, when, and

@@ -204,3 +204,35 @@ func (t *Tx) FirstDelivery(source, id string, at time.Time) (bool, error) {
 	}
 	return n == 1, nil
 }
+
+// PendingInLane counts the pending jobs of a lane.
+func (t *Tx) PendingInLane(lane string) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM jobs WHERE lane = ? AND "+pending,
+		lane).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending jobs of %s: %w", lane, err)
+	}
+	return n, nil
+}
+
+// PostponeJob moves a pending job's due time without counting an attempt,
+// and gives it back key. When another pending job has key meanwhile, that
+// job stands for both and this one is marked done.
+func (t *Tx) PostponeJob(id int64, due time.Time, key string) error {
+	if key != "" {
+		var taken bool
+		err := t.tx.QueryRowContext(t.ctx, "SELECT EXISTS (SELECT 1 FROM jobs WHERE key = ? "+
+			"AND id <> ? AND "+pending+")", key, id).Scan(&taken)
+		if err != nil {
+			return fmt.Errorf("postpone job %d: %w", id, err)
+		}
+		if taken {
+			return t.FinishJob(id, due)
+		}
+	}
+	if _, err := t.changeJob(id, "due_at = ?, key = ?", millis(due), key); err != nil {
+		return fmt.Errorf("postpone job %d: %w", id, err)
+	}
+	return nil
+}
