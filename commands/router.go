@@ -357,6 +357,14 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 			return bot.Reply{}, err
 		}
 		return done("Acknowledged in PagerDuty."), nil
+	case bot.ActionAlertRunbook:
+		rb, ok := r.runbooks.Find(act.Value)
+		if !ok {
+			return bot.Reply{}, bot.NotFoundf("`/runbook` lists the runbooks.",
+				"The alert names a runbook warroom does not have: %q.", act.Value)
+		}
+		msg := rb.Message()
+		return bot.Reply{Message: &msg}, nil
 	case bot.ActionPagerDeclare:
 		key, title, _ := strings.Cut(act.Value, "|")
 		modal := declareModal(r.bot.Policy())
@@ -380,6 +388,20 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 	switch action {
 	case bot.ActionPageAcknowledge, bot.ActionPageEscalate:
 		return r.pageAction(req, action, id)
+	case bot.ActionAlertDeclare:
+		inc, err := r.bot.DeclareFromAlert(req.ctx, id, req.user, req.replyTo)
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return done(fmt.Sprintf(":rotating_light: Declared %s %s: %s. Setting up #%s now.",
+			inc.Severity, inc.Ref(), inc.Title, inc.ChannelName)), nil
+	case bot.ActionAlertSilence:
+		g, err := r.bot.SilenceGroup(req.ctx, id, req.user)
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return done(fmt.Sprintf("Silencing %s for %s at Alertmanager; the message will "+
+			"show it.", g.Title(), bot.FormatDuration(r.bot.Policy().Alerts.SilenceFor))), nil
 	case bot.ActionAcknowledge:
 		return r.ack(req, id)
 	case bot.ActionTakeCommand:

@@ -69,8 +69,11 @@ type Config struct {
 	Incidents IncidentsConfig `yaml:"incidents"`
 	OnCall    OnCallConfig    `yaml:"oncall"`
 	PagerDuty PagerDutyConfig `yaml:"pagerduty"`
-	Jobs      JobsConfig      `yaml:"jobs"`
-	Shell     ShellConfig     `yaml:"shell"`
+	Alerts    AlertsConfig    `yaml:"alerts"`
+	// Alertmanager connects to Prometheus Alertmanager.
+	Alertmanager AlertmanagerConfig `yaml:"alertmanager"`
+	Jobs         JobsConfig         `yaml:"jobs"`
+	Shell        ShellConfig        `yaml:"shell"`
 
 	// fromEnv maps each key set from the environment to its variable, so
 	// that problems with it name the variable.
@@ -287,6 +290,47 @@ type PagerDutyConfig struct {
 // Enabled reports whether pages go through PagerDuty.
 func (p *PagerDutyConfig) Enabled() bool { return p.RoutingKey != "" }
 
+// AlertsConfig routes Alertmanager's alerts to channels.
+type AlertsConfig struct {
+	// Channel is the channel id of alerts no route sends elsewhere; empty
+	// stores them without posting.
+	Channel string `yaml:"channel"`
+	// Routes are tried in order; the first whose match labels all equal
+	// the alert group's wins.
+	Routes []AlertRouteConfig `yaml:"routes"`
+	// PostEvery is the least time between two alert messages in one
+	// channel (Slack allows about one a second).
+	PostEvery time.Duration `yaml:"post_every"`
+	// StormThreshold is how many alert messages may wait for one channel
+	// before new groups are folded into a storm summary.
+	StormThreshold int `yaml:"storm_threshold"`
+	// Severities maps the severity label to an incident severity.
+	Severities map[string]string `yaml:"severities"`
+	// ComponentLabels are the labels whose values name components.
+	ComponentLabels []string `yaml:"component_labels"`
+	// SilenceFor is how long the Silence button silences.
+	SilenceFor time.Duration `yaml:"silence_for"`
+}
+
+// AlertRouteConfig is one route of alerts.
+type AlertRouteConfig struct {
+	Match map[string]string `yaml:"match"`
+	// Channel is where the route posts; empty means alerts.channel.
+	Channel string `yaml:"channel"`
+	// Page is the on-call schedule the route pages, "default" for the
+	// first one, or empty for none.
+	Page string `yaml:"page"`
+}
+
+// AlertmanagerConfig connects to Prometheus Alertmanager.
+type AlertmanagerConfig struct {
+	// URL is Alertmanager's base URL, for silences; empty hides the
+	// Silence button.
+	URL string `yaml:"url"`
+	// Token, when set, must come as a bearer token with every webhook.
+	Token Secret `yaml:"-" env:"ALERTMANAGER_WEBHOOK_TOKEN"`
+}
+
 // JobsConfig tunes the runner of the bot's deferred work.
 type JobsConfig struct {
 	// PollInterval is how often the runner looks for due jobs.
@@ -383,6 +427,18 @@ func Default() *Config {
 			OnCallTTL: 5 * time.Minute,
 			Users:     map[string]string{},
 		},
+		Alerts: AlertsConfig{
+			Routes: []AlertRouteConfig{
+				{Match: map[string]string{"severity": "critical"}, Page: "default"},
+				{Match: map[string]string{"severity": "warning"}},
+				{Match: map[string]string{"severity": "info"}},
+			},
+			PostEvery:       time.Second,
+			StormThreshold:  20,
+			Severities:      map[string]string{"critical": "P1", "warning": "P2", "info": "P3"},
+			ComponentLabels: []string{"component", "service"},
+			SilenceFor:      time.Hour,
+		},
 		Jobs: JobsConfig{PollInterval: 2 * time.Second, MaxAttempts: 20, Workers: 4},
 		Shell: ShellConfig{
 			User: "U0SHELL",
@@ -428,6 +484,35 @@ func (c *Config) onCallPolicy(p *bot.Policy) error {
 		p.PagerUsers[k] = v
 	}
 	return p.OnCall.Validate()
+}
+
+// alertPolicy fills p's alert routing.
+func (c *Config) alertPolicy(p *bot.Policy) {
+	a := &c.Alerts
+	p.Alerts = bot.AlertPolicy{
+		DefaultChannel:  a.Channel,
+		PostEvery:       a.PostEvery,
+		StormThreshold:  a.StormThreshold,
+		Severities:      map[string]string{},
+		ComponentLabels: slices.Clone(a.ComponentLabels),
+		SilenceFor:      a.SilenceFor,
+	}
+	for k, v := range a.Severities {
+		p.Alerts.Severities[strings.ToLower(k)] = v
+	}
+	for _, r := range a.Routes {
+		route := bot.AlertRoute{Match: r.Match, Channel: r.Channel, Page: r.Page}
+		if route.Channel == "" {
+			route.Channel = a.Channel
+		}
+		if strings.EqualFold(route.Page, "default") {
+			route.Page = ""
+			if len(p.OnCall.Schedules) > 0 {
+				route.Page = p.OnCall.Schedules[0].Name
+			}
+		}
+		p.Alerts.Routes = append(p.Alerts.Routes, route)
+	}
 }
 
 // handoffLayout is how oncall.schedules[].first_handoff is written.
@@ -545,6 +630,7 @@ func (c *Config) Policy() (bot.Policy, error) {
 	if err := c.onCallPolicy(&p); err != nil {
 		return bot.Policy{}, err
 	}
+	c.alertPolicy(&p)
 
 	if err := p.Validate(); err != nil {
 		return bot.Policy{}, fmt.Errorf("config: %w", err)

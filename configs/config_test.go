@@ -433,6 +433,7 @@ func TestValidate(t *testing.T) {
 		{"no severities", func(c *configs.Config) {
 			c.Incidents.Severities = nil
 			c.OnCall.PageSeverities = nil
+			c.Alerts.Severities = nil
 		},
 			[]string{"incidents.severities: must list at least one severity"}},
 		{"severities", func(c *configs.Config) {
@@ -442,6 +443,7 @@ func TestValidate(t *testing.T) {
 				{"P 2", "low", "", -time.Hour, time.Hour},
 			}
 			c.OnCall.PageSeverities = []string{"P1"}
+			c.Alerts.Severities = map[string]string{"critical": "P1"}
 		}, []string{
 			`incidents.severities[1].name: "p1" is listed twice`,
 			"incidents.severities[1].label: must be set",

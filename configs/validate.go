@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -91,6 +92,7 @@ func (c *Config) Validate() error {
 	c.Incidents.validate(p)
 	c.validateOnCall(p)
 	c.PagerDuty.validate(p)
+	c.validateAlerts(p)
 	c.Jobs.validate(p)
 	c.Shell.validate(p)
 
@@ -161,6 +163,48 @@ func (c *Config) validateOnCall(p *problems) {
 			p.add(key+".users", "must list someone")
 		}
 		userIDs(p, key+".users", e.Users)
+	}
+}
+
+// validateAlerts adds the problems of the alerts and alertmanager sections
+// to p.
+func (c *Config) validateAlerts(p *problems) {
+	a := &c.Alerts
+	if ch := a.Channel; ch != "" && !slackChannelID.MatchString(ch) {
+		p.add("alerts.channel", "%q is not a channel id such as C0123456789", ch)
+	}
+	schedules := map[string]bool{"default": true}
+	for _, s := range c.OnCall.Schedules {
+		schedules[strings.ToLower(s.Name)] = true
+	}
+	for i, r := range a.Routes {
+		key := fmt.Sprintf("alerts.routes[%d]", i)
+		if ch := r.Channel; ch != "" && !slackChannelID.MatchString(ch) {
+			p.add(key+".channel", "%q is not a channel id such as C0123456789", ch)
+		}
+		if r.Page != "" && !schedules[strings.ToLower(r.Page)] {
+			p.add(key+".page", "%q is neither default nor one of oncall.schedules", r.Page)
+		}
+	}
+	p.positive("alerts.post_every", a.PostEvery)
+	p.positive("alerts.silence_for", a.SilenceFor)
+	if a.StormThreshold < 1 {
+		p.add("alerts.storm_threshold", "must be at least 1")
+	}
+	sevs := map[string]bool{}
+	for _, s := range c.Incidents.Severities {
+		sevs[strings.ToLower(s.Name)] = true
+	}
+	for _, label := range slices.Sorted(maps.Keys(a.Severities)) {
+		if sev := a.Severities[label]; !sevs[strings.ToLower(sev)] {
+			p.add("alerts.severities["+label+"]", "%q is none of incidents.severities", sev)
+		}
+	}
+	if u := c.Alertmanager.URL; u != "" {
+		parsed, err := url.Parse(u)
+		if err != nil || !parsed.IsAbs() {
+			p.add("alertmanager.url", "%q is not an absolute URL", u)
+		}
 	}
 }
 
