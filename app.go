@@ -22,6 +22,7 @@ import (
 	"warroom/bot"
 	"warroom/commands"
 	"warroom/configs"
+	"warroom/integrations/alertmanager"
 	"warroom/integrations/pagerduty"
 	"warroom/integrations/slack"
 	"warroom/storage"
@@ -124,12 +125,19 @@ func (a *App) build(o AppOptions) error {
 	if err != nil {
 		return err
 	}
+	var silencer bot.Silencer
+	if u := a.cfg.Alertmanager.URL; u != "" {
+		if silencer, err = alertmanager.NewSilencer(u, nil, a.log); err != nil {
+			return fmt.Errorf("alertmanager: %w", err)
+		}
+	}
 	a.bot, err = bot.New(bot.Options{
 		Policy:       policy,
 		Store:        a.db,
 		Chat:         a.chat,
 		Pager:        pager,
 		PagerFrom:    a.cfg.PagerDuty.From,
+		Silencer:     silencer,
 		Clock:        o.Clock,
 		Log:          a.log,
 		PollInterval: a.cfg.Jobs.PollInterval,
@@ -283,6 +291,19 @@ func (a *App) routes(reg *prometheus.Registry) (*http.ServeMux, error) {
 	handle(http.MethodPost, "/slack/events", slackIn(a.receiver.Events()))
 
 	handle(http.MethodPost, "/webhooks/pagerduty", a.pagerDutyWebhook())
+	alerts, err := alertmanager.NewWebhook(alertmanager.WebhookOptions{
+		Token: a.cfg.Alertmanager.Token.Value(),
+		Handle: func(ctx context.Context, n bot.Notification) error {
+			_, err := a.bot.Ingest(ctx, n)
+			return err
+		},
+		Log:       a.log,
+		RequestID: requestID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("alertmanager webhook: %w", err)
+	}
+	handle(http.MethodPost, "/webhooks/alertmanager", alerts)
 
 	handle(http.MethodGet, "/healthz", http.HandlerFunc(healthy))
 	handle(http.MethodGet, "/readyz", http.HandlerFunc(a.ready))

@@ -68,6 +68,8 @@ type world struct {
 	cfg   *configs.Config
 	clock *testClock
 	logs  *syncBuffer
+	// wallClock runs warroom on the real clock instead of clock.
+	wallClock bool
 }
 
 func newWorld(t *testing.T) *world {
@@ -109,8 +111,11 @@ type running struct {
 // start runs warroom on a loopback port until stop is called.
 func (w *world) start(t *testing.T) *running {
 	t.Helper()
-	app, err := NewApp(context.Background(), w.cfg, AppOptions{LogOutput: w.logs,
-		Clock: w.clock})
+	opts := AppOptions{LogOutput: w.logs, Clock: w.clock}
+	if w.wallClock {
+		opts.Clock = nil
+	}
+	app, err := NewApp(context.Background(), w.cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
