@@ -294,3 +294,37 @@ func BenchmarkAlertIngest(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*25)/b.Elapsed().Seconds(), "alerts/s")
 }
+
+func TestAlertPostsWaitOutSlackFailuresInOrder(t *testing.T) {
+	w := newWorld(t)
+	w.withAlerts(t)
+	w.cfg.Alerts.PostEvery = 10 * time.Millisecond
+	w.wallClock = true
+	w.slack.FailNext("chat.postMessage", slackfake.Fault{Status: 429, RetryAfter: 1})
+	w.slack.FailNext("chat.postMessage", slackfake.Fault{Status: 500})
+	r := w.start(t)
+
+	start := time.Date(2026, 12, 3, 4, 0, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		n := group(fmt.Sprintf("order-%d", i), fmt.Sprintf("Order%d", i), "warning", 1, 0, start)
+		if code, _ := r.alert(t, alertmanager.Encode(n), alertToken); code != 200 {
+			t.Fatalf("group %d: %d", i, code)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(w.slack.Messages("CALERTS")) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 3 messages after Slack recovered", len(w.slack.Messages("CALERTS")))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	msgs := w.slack.Messages("CALERTS")
+	var order []string
+	for _, m := range msgs {
+		order = append(order, m.Text[strings.Index(m.Text, "Order"):][:6])
+	}
+	if strings.Join(order, " ") != "Order0 Order1 Order2" {
+		t.Errorf("messages in the order %v", order)
+	}
+}
