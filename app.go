@@ -304,6 +304,10 @@ func (a *App) routes(reg *prometheus.Registry) (*http.ServeMux, error) {
 		return nil, fmt.Errorf("alertmanager webhook: %w", err)
 	}
 	handle(http.MethodPost, "/webhooks/alertmanager", alerts)
+	if a.cfg.Alertmanager.Token == "" {
+		a.log.WithField(fieldAction, "alertmanager.setup").Warn("ALERTMANAGER_WEBHOOK_TOKEN is " +
+			"not set: /webhooks/alertmanager takes alerts from anyone who can reach it")
+	}
 
 	handle(http.MethodGet, "/healthz", http.HandlerFunc(healthy))
 	handle(http.MethodGet, "/readyz", http.HandlerFunc(a.ready))

@@ -1,6 +1,8 @@
 package alertmanager
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,8 +16,8 @@ import (
 	"warroom/bot"
 )
 
-// Version is the webhook version Parse takes. Alertmanager has sent "4"
-// since its webhook was first versioned.
+// Version is the webhook version Parse takes, the one Alertmanager's
+// current releases send.
 const Version = "4"
 
 // Limits of one webhook body. Parse holds the whole body in memory, so
@@ -153,29 +155,29 @@ func parseAt(body []byte, now time.Time) (bot.Notification, error) {
 		TruncatedAlerts: max(m.TruncatedAlerts, 0),
 		Alerts:          make([]bot.Alert, len(m.Alerts)),
 	}
-	var err error
-	if n.GroupLabels, err = pairs("groupLabels", m.GroupLabels); err != nil {
-		return bot.Notification{}, err
+	var pe *ParseError
+	if n.GroupLabels, pe = pairs(m.GroupLabels); pe != nil {
+		return bot.Notification{}, in("groupLabels", pe)
 	}
-	if n.CommonLabels, err = pairs("commonLabels", m.CommonLabels); err != nil {
-		return bot.Notification{}, err
+	if n.CommonLabels, pe = pairs(m.CommonLabels); pe != nil {
+		return bot.Notification{}, in("commonLabels", pe)
 	}
-	if n.CommonAnnotations, err = pairs("commonAnnotations", m.CommonAnnotations); err != nil {
-		return bot.Notification{}, err
+	if n.CommonAnnotations, pe = pairs(m.CommonAnnotations); pe != nil {
+		return bot.Notification{}, in("commonAnnotations", pe)
 	}
 
 	// Each alert, and the group's status from them when it sent none.
 	firing := false
 	for i := range m.Alerts {
-		a, err := m.Alerts[i].toAlert("alerts["+strconv.Itoa(i)+"]", now)
-		if err != nil {
-			return bot.Notification{}, err
+		a, pe := m.Alerts[i].toAlert(now)
+		if pe != nil {
+			return bot.Notification{}, in("alerts["+strconv.Itoa(i)+"]."+pe.Field, pe)
 		}
 		firing = firing || a.Status == bot.AlertFiring
 		n.Alerts[i] = a
 	}
-	if n.Status, err = status("status", m.Status); err != nil {
-		return bot.Notification{}, err
+	if n.Status, pe = status(m.Status); pe != nil {
+		return bot.Notification{}, in("status", pe)
 	}
 	if n.Status == "" {
 		n.Status = bot.AlertResolved
@@ -186,35 +188,30 @@ func parseAt(body []byte, now time.Time) (bot.Notification, error) {
 	return n, nil
 }
 
-// toAlert checks and converts one alert; field names it in errors.
-func (w *alert) toAlert(field string, now time.Time) (bot.Alert, error) {
+// toAlert checks and converts one alert. Its error's Field is the field
+// within the alert.
+func (w *alert) toAlert(now time.Time) (bot.Alert, *ParseError) {
 	if len(w.Labels) == 0 {
-		return bot.Alert{}, &ParseError{Field: field + ".labels", Reason: "missing"}
+		return bot.Alert{}, &ParseError{Field: "labels", Reason: "missing"}
 	}
-	labels, err := pairs(field+".labels", w.Labels)
-	if err != nil {
-		return bot.Alert{}, err
+	a := bot.Alert{Fingerprint: w.Fingerprint, GeneratorURL: w.GeneratorURL}
+	var pe *ParseError
+	if a.Labels, pe = pairs(w.Labels); pe != nil {
+		return bot.Alert{}, in("labels", pe)
 	}
-	annotations, err := pairs(field+".annotations", w.Annotations)
-	if err != nil {
-		return bot.Alert{}, err
+	if a.Annotations, pe = pairs(w.Annotations); pe != nil {
+		return bot.Alert{}, in("annotations", pe)
 	}
-	a := bot.Alert{
-		Fingerprint:  w.Fingerprint,
-		Labels:       labels,
-		Annotations:  annotations,
-		GeneratorURL: w.GeneratorURL,
+	if a.StartsAt, pe = parseTime(w.StartsAt); pe != nil {
+		return bot.Alert{}, in("startsAt", pe)
 	}
-	if a.StartsAt, err = parseTime(field+".startsAt", w.StartsAt); err != nil {
-		return bot.Alert{}, err
-	}
-	if a.EndsAt, err = parseTime(field+".endsAt", w.EndsAt); err != nil {
-		return bot.Alert{}, err
+	if a.EndsAt, pe = parseTime(w.EndsAt); pe != nil {
+		return bot.Alert{}, in("endsAt", pe)
 	}
 
 	// Older senders leave out the status and the fingerprint.
-	if a.Status, err = status(field+".status", w.Status); err != nil {
-		return bot.Alert{}, err
+	if a.Status, pe = status(w.Status); pe != nil {
+		return bot.Alert{}, in("status", pe)
 	}
 	if a.Status == "" {
 		a.Status = bot.AlertResolved
@@ -263,7 +260,9 @@ func Fingerprint(labels map[string]string) string {
 		add(k)
 		add(labels[k])
 	}
-	return fmt.Sprintf("%016x", h)
+	var sum [8]byte
+	binary.BigEndian.PutUint64(sum[:], h)
+	return hex.EncodeToString(sum[:])
 }
 
 // checkVersion accepts a missing version and "4", as a string or a number.
@@ -278,7 +277,7 @@ func checkVersion(raw json.RawMessage) error {
 
 // status reads a status: firing or resolved in any case, or empty when
 // the sender left it out.
-func status(field, s string) (string, error) {
+func status(s string) (string, *ParseError) {
 	switch {
 	case s == "":
 		return "", nil
@@ -287,21 +286,21 @@ func status(field, s string) (string, error) {
 	case strings.EqualFold(s, bot.AlertResolved):
 		return bot.AlertResolved, nil
 	}
-	return "", &ParseError{Field: field, Reason: fmt.Sprintf(
+	return "", &ParseError{Reason: fmt.Sprintf(
 		"unknown status %s: want %q or %q", clip(strconv.Quote(s)), bot.AlertFiring,
 		bot.AlertResolved)}
 }
 
 // parseTime reads an RFC 3339 time, with or without fractional seconds,
 // in UTC. Empty and "0001-01-01T00:00:00Z" are the zero time.
-func parseTime(field, s string) (time.Time, error) {
+func parseTime(s string) (time.Time, *ParseError) {
 	if s == "" || s == zeroTime {
 		return time.Time{}, nil
 	}
 
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, &ParseError{Field: field,
+		return time.Time{}, &ParseError{
 			Reason: "not an RFC 3339 time: " + clip(strconv.Quote(s)), Err: err}
 	}
 	t = t.UTC()
@@ -311,7 +310,7 @@ func parseTime(field, s string) (time.Time, error) {
 	// A year-0 time with a positive offset is before year 1 in UTC, which
 	// no RFC 3339 text can say again.
 	if t.Year() < 1 {
-		return time.Time{}, &ParseError{Field: field,
+		return time.Time{}, &ParseError{
 			Reason: "time before year 1: " + clip(strconv.Quote(s))}
 	}
 	return t, nil
@@ -319,12 +318,19 @@ func parseTime(field, s string) (time.Time, error) {
 
 // pairs checks the size of a label or annotation set, and returns an empty
 // map for a missing one.
-func pairs(field string, m map[string]string) (map[string]string, error) {
+func pairs(m map[string]string) (map[string]string, *ParseError) {
 	if len(m) > MaxPairs {
-		return nil, &ParseError{Field: field, Reason: fmt.Sprintf(
+		return nil, &ParseError{Reason: fmt.Sprintf(
 			"%d entries, more than the %d taken", len(m), MaxPairs)}
 	}
 	return orEmpty(m), nil
+}
+
+// in sets the field of pe, the error of a helper that does not know
+// where it is.
+func in(field string, pe *ParseError) *ParseError {
+	pe.Field = field
+	return pe
 }
 
 // decodeError turns the JSON decoder's error into a ParseError a sender

@@ -374,8 +374,9 @@ func TestParseErrors(t *testing.T) {
 			say:   "an object where an array belongs",
 		},
 		{
-			name:  "alert without labels",
-			body:  `{"version":"4","groupKey":"g","alerts":[{"labels":{"a":"b"}},{"status":"firing"}]}`,
+			name: "alert without labels",
+			body: `{"version":"4","groupKey":"g","alerts":[{"labels":{"a":"b"}},` +
+				`{"status":"firing"}]}`,
 			field: "alerts[1].labels",
 			say:   "missing",
 		},

@@ -137,7 +137,7 @@ type postableSilence struct {
 }
 
 // Silence creates a silence of the alerts whose labels equal every one of
-// s.Matchers, sent as exact matchers (not regular expressions) sorted by
+// sil.Matchers, sent as exact matchers (not regular expressions) sorted by
 // name, and returns Alertmanager's id of it. A zero StartsAt means now;
 // an empty CreatedBy or Comment gets a default. It refuses, with a
 // permanent error and without calling Alertmanager, a silence without
@@ -254,7 +254,7 @@ func (s *Silencer) encode(sil bot.Silence) ([]byte, error) {
 // or an error marked as the bot needs it.
 func (s *Silencer) answer(resp *http.Response, body []byte, readErr error) (string, error) {
 	code := resp.StatusCode
-	if code == http.StatusOK {
+	if code >= 200 && code < 300 {
 		if readErr != nil {
 			return "", fmt.Errorf("alertmanager create silence: read answer: %w", readErr)
 		}

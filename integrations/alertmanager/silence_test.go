@@ -128,10 +128,12 @@ func TestSilenceErrors(t *testing.T) {
 			sent:  true,
 		},
 		{
-			name:  "503 is worth a retry",
-			fault: func(f *alertmanagerfake.Server) { f.FailNext(http.StatusServiceUnavailable, 0) },
-			wait:  -1,
-			sent:  true,
+			name: "503 is worth a retry",
+			fault: func(f *alertmanagerfake.Server) {
+				f.FailNext(http.StatusServiceUnavailable, 0)
+			},
+			wait: -1,
+			sent: true,
 		},
 		{
 			name: "400 is permanent and says why",
@@ -141,8 +143,9 @@ func TestSilenceErrors(t *testing.T) {
 			},
 			permanent: true,
 			wait:      -1,
-			say:       `400 silence invalid: invalid label matcher 1: invalid label name "bad-name"`,
-			sent:      true,
+			say: `400 silence invalid: invalid label matcher 1: ` +
+				`invalid label name "bad-name"`,
+			sent: true,
 		},
 		{
 			name:      "401 from a proxy is permanent",
@@ -287,6 +290,14 @@ func TestSilenceDefaults(t *testing.T) {
 	if user, pass, ok := (&http.Request{Header: req.Header}).BasicAuth(); !ok ||
 		user != "warroom" || pass != "s3cret" {
 		t.Errorf("basic auth %q %q %v, want the URL's credentials", user, pass, ok)
+	}
+
+	// The password stays out of errors.
+	fake.Close()
+	_, err = s.Silence(context.Background(), bot.Silence{
+		Matchers: kv("alertname", "SlowAPI"), EndsAt: now.Add(time.Hour)})
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("with Alertmanager gone: %v, want an error without the password", err)
 	}
 }
 

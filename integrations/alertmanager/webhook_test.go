@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -273,4 +274,35 @@ func TestNewWebhookNeedsHandle(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Handle") {
 		t.Fatalf("NewWebhook without Handle: %v, want an error naming Handle", err)
 	}
+}
+
+// BenchmarkWebhook takes a 25-alert notification through the whole
+// Webhook, token check included, with a Handle that does nothing.
+func BenchmarkWebhook(b *testing.B) {
+	logger := logrus.New()
+	logger.SetOutput(io.Discard)
+	wh, err := alertmanager.NewWebhook(alertmanager.WebhookOptions{
+		Token:  webhookToken,
+		Handle: func(context.Context, bot.Notification) error { return nil },
+		Log:    logrus.NewEntry(logger),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := alertmanager.Encode(benchNotification(25))
+
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/alertmanager",
+			bytes.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+webhookToken)
+		w := httptest.NewRecorder()
+		wh.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+	perAlert := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / 25
+	b.ReportMetric(1e9/perAlert, "alerts/s")
 }

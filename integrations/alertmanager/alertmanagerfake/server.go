@@ -4,7 +4,9 @@
 // Alertmanager does (and is stricter about the body: an unknown field is
 // refused, to catch a misspelt one), records every request, and fails
 // requests on demand so that tests can see how a client copes with rate
-// limits and outages.
+// limits and outages. GET lists every silence, ignoring filters; a silence
+// keeps the start it was sent with, where Alertmanager moves a start in the
+// past to now.
 //
 // Point a client at URL(); the silences endpoint is URL()+SilencesPath.
 package alertmanagerfake
