@@ -34,6 +34,8 @@ type Policy struct {
 	OnCall OnCallPolicy
 	// Alerts routes Alertmanager's alerts.
 	Alerts AlertPolicy
+	// Deploy is when deployments may go out.
+	Deploy DeployPolicy
 	// PagerUsers maps the paging service's people, by id or lowercase
 	// email, to chat user ids.
 	PagerUsers map[string]string

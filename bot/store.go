@@ -110,6 +110,14 @@ type Tx interface {
 	// this one is marked done.
 	PostponeJob(id int64, due time.Time, key string) error
 
+	// AddFreeze stores a manual deploy freeze and sets its ID.
+	AddFreeze(f *Freeze) error
+	// ActiveFreezes lists the manual freezes in force at at.
+	ActiveFreezes(at time.Time) ([]Freeze, error)
+	// EndFreezes lifts the manual freezes in force at at, as by asked,
+	// and counts them.
+	EndFreezes(at time.Time, by string) (int, error)
+
 	// FirstDelivery records a delivery from an outside sender (a Slack
 	// event id, a webhook id) and reports whether it is the first time
 	// this delivery was seen.
