@@ -313,6 +313,8 @@ func (a *App) routes(reg *prometheus.Registry) (*http.ServeMux, error) {
 	handle(http.MethodGet, "/readyz", http.HandlerFunc(a.ready))
 	handle(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
+	handle(http.MethodGet, "/deploys/decision", http.HandlerFunc(a.deployDecision))
+
 	page := &statusPage{bot: a.bot, log: a.log}
 	handle(http.MethodGet, "/status", http.HandlerFunc(page.html))
 	handle(http.MethodGet, "/status.json", http.HandlerFunc(page.json))

@@ -10,6 +10,7 @@
 //	warroom backup   --to FILE         copy the database, consistently, while it runs
 //	warroom config   [--check FILE]    print the example config, or check a config
 //	warroom config   manifest          print the Slack app manifest
+//	warroom deploy-gate --env ENV      exit non-zero outside the change policy
 //	warroom version                    print the version
 package main
 
@@ -41,6 +42,8 @@ Usage:
                                      copy the database consistently, even while it runs
   warroom config   [--check FILE]    print the example config, or check a config file
   warroom config   manifest          print the Slack app manifest
+  warroom deploy-gate --env ENV [--url URL]
+                                     exit 0 when ENV may deploy now, 1 when not, saying why
   warroom version                    print the version
 
 The config file is YAML (warroom config prints every key); WARROOM_CONFIG names it
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = backupCmd(ctx, args[1:], stdout, stderr)
 	case "config":
 		err = configCmd(args[1:], stdout, stderr)
+	case "deploy-gate":
+		err = deployGateCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "warroom", versionString())
 	case "help", "--help", "-h":
@@ -87,6 +92,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if errors.Is(err, errUsage) {
 		return 2
+	}
+	if errors.Is(err, errClosed) {
+		return 1
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "warroom:", err)

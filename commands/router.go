@@ -68,6 +68,8 @@ func (r *Router) Command(ctx context.Context, cmd bot.Command) bot.Reply {
 		reply, err = r.pageCommand(req, a)
 	case "/runbook":
 		reply, err = r.runbookCommand(req, a)
+	case "/deploy":
+		reply, err = r.deployCommand(req, a)
 	default:
 		rest := args{words: a.words[min(1, len(a.words)):], flags: a.flags}
 		reply, err = r.dispatch(req, sub, rest)

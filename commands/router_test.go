@@ -357,3 +357,35 @@ func TestDeclareFromAPagerDutyAlertJoinsIt(t *testing.T) {
 		t.Fatalf("pages %+v, err %v: want one joined to the alert", pages, err)
 	}
 }
+
+func TestDeployCommands(t *testing.T) {
+	f := newFixture(t)
+	run := func(user, text string) string {
+		return text2(f.router.Command(context.Background(), bot.Command{Name: "/deploy",
+			Text: text, UserID: user, ChannelID: "CDEPLOYS"}))
+	}
+	window := run("UALICE", "window production")
+	if !strings.Contains(window, "production is") || !strings.Contains(window, "rule: ") {
+		t.Errorf("window: %s", window)
+	}
+	if got := run("UALICE", "window staging"); !strings.Contains(got, "staging is open") {
+		t.Errorf("staging: %s", got)
+	}
+	if got := run("UALICE", "freeze database migration --until 4h"); !strings.Contains(got,
+		"Deploys are frozen: database migration. Until") {
+		t.Errorf("freeze: %s", got)
+	}
+	if got := run("UALICE", "window"); !strings.Contains(got, "production is closed") ||
+		!strings.Contains(got, "frozen by <@UALICE>") {
+		t.Errorf("window during the freeze: %s", got)
+	}
+	if got := run("UBOB", "unfreeze"); !strings.Contains(got, "Lifted 1 freeze") {
+		t.Errorf("unfreeze: %s", got)
+	}
+	if got := run("UBOB", "freeze"); !strings.Contains(got, "needs a reason") {
+		t.Errorf("freeze without a reason: %s", got)
+	}
+	if got := run("UBOB", "launch"); !strings.Contains(got, "/deploy help") {
+		t.Errorf("unknown: %s", got)
+	}
+}

@@ -72,6 +72,7 @@ type Config struct {
 	Alerts    AlertsConfig    `yaml:"alerts"`
 	// Alertmanager connects to Prometheus Alertmanager.
 	Alertmanager AlertmanagerConfig `yaml:"alertmanager"`
+	Deploys      DeploysConfig      `yaml:"deploys"`
 	Jobs         JobsConfig         `yaml:"jobs"`
 	Shell        ShellConfig        `yaml:"shell"`
 
@@ -331,6 +332,48 @@ type AlertmanagerConfig struct {
 	Token Secret `yaml:"-" env:"ALERTMANAGER_WEBHOOK_TOKEN"`
 }
 
+// DeploysConfig is the change policy deployments are held to.
+type DeploysConfig struct {
+	// Channel is the channel id deployments outside the policy are posted
+	// in.
+	Channel string `yaml:"channel"`
+	// Approvers are the Slack user ids who may approve emergency deploys.
+	Approvers []string `yaml:"approvers"`
+	// OpenByDefault lets environments without rules deploy at any time.
+	OpenByDefault bool `yaml:"open_by_default"`
+	// FreezeSeverities are the incident severities that freeze the
+	// environments with freeze_on_incident while one is open.
+	FreezeSeverities []string `yaml:"freeze_severities"`
+	// Environments are the environments with change windows.
+	Environments []EnvironmentConfig `yaml:"environments"`
+	// Freezes are scheduled freezes, such as holidays.
+	Freezes []FreezeConfig `yaml:"freezes"`
+}
+
+// EnvironmentConfig is the change policy of one environment.
+type EnvironmentConfig struct {
+	Name             string         `yaml:"name"`
+	Windows          []WindowConfig `yaml:"windows"`
+	FreezeOnIncident bool           `yaml:"freeze_on_incident"`
+}
+
+// WindowConfig is a weekly change window in the configured timezone.
+type WindowConfig struct {
+	// Days are weekday names: mon, tue, wed, thu, fri, sat, sun.
+	Days []string `yaml:"days"`
+	// From and To are times of day, "10:00" and "16:00".
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// FreezeConfig is a scheduled freeze.
+type FreezeConfig struct {
+	Reason string `yaml:"reason"`
+	// From and To are "YYYY-MM-DD HH:MM" in the configured timezone.
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
 // JobsConfig tunes the runner of the bot's deferred work.
 type JobsConfig struct {
 	// PollInterval is how often the runner looks for due jobs.
@@ -439,6 +482,18 @@ func Default() *Config {
 			ComponentLabels: []string{"component", "service"},
 			SilenceFor:      time.Hour,
 		},
+		Deploys: DeploysConfig{
+			Approvers:        []string{},
+			OpenByDefault:    true,
+			FreezeSeverities: []string{"P0", "P1"},
+			Environments: []EnvironmentConfig{{
+				Name: "production",
+				Windows: []WindowConfig{{Days: []string{"tue", "wed", "thu"},
+					From: "10:00", To: "16:00"}},
+				FreezeOnIncident: true,
+			}},
+			Freezes: []FreezeConfig{},
+		},
 		Jobs: JobsConfig{PollInterval: 2 * time.Second, MaxAttempts: 20, Workers: 4},
 		Shell: ShellConfig{
 			User: "U0SHELL",
@@ -513,6 +568,83 @@ func (c *Config) alertPolicy(p *bot.Policy) {
 		}
 		p.Alerts.Routes = append(p.Alerts.Routes, route)
 	}
+}
+
+// deployPolicy fills p's change policy.
+func (c *Config) deployPolicy(p *bot.Policy) error {
+	d := &c.Deploys
+	p.Deploy = bot.DeployPolicy{
+		OpenByDefault:    d.OpenByDefault,
+		FreezeSeverities: slices.Clone(d.FreezeSeverities),
+		Approvers:        slices.Clone(d.Approvers),
+		Channel:          d.Channel,
+	}
+	for i, e := range d.Environments {
+		rule := bot.EnvironmentRule{Name: e.Name, FreezeOnIncident: e.FreezeOnIncident}
+		for j, w := range e.Windows {
+			win, err := window(w)
+			if err != nil {
+				return fmt.Errorf("config: deploys.environments[%d].windows[%d]: %w", i, j, err)
+			}
+			rule.Windows = append(rule.Windows, win)
+		}
+		p.Deploy.Environments = append(p.Deploy.Environments, rule)
+	}
+	for i, f := range d.Freezes {
+		from, err := time.ParseInLocation(handoffLayout, f.From, p.Location)
+		if err != nil {
+			return fmt.Errorf("config: deploys.freezes[%d].from: %w", i, err)
+		}
+		to, err := time.ParseInLocation(handoffLayout, f.To, p.Location)
+		if err != nil {
+			return fmt.Errorf("config: deploys.freezes[%d].to: %w", i, err)
+		}
+		p.Deploy.Freezes = append(p.Deploy.Freezes, bot.Freeze{Reason: f.Reason, From: from,
+			To: to})
+	}
+	return nil
+}
+
+// weekdays are the day names windows are written with.
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday,
+	"tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday,
+	"sat": time.Saturday}
+
+// window reads a change window.
+func window(w WindowConfig) (bot.Window, error) {
+	var win bot.Window
+	for _, d := range w.Days {
+		day, ok := weekdays[strings.ToLower(d)]
+		if !ok {
+			return win, fmt.Errorf("%q is not a day: write mon, tue, wed, thu, fri, sat or sun",
+				d)
+		}
+		win.Days = append(win.Days, day)
+	}
+	var err error
+	if win.Start, err = timeOfDay(w.From); err != nil {
+		return win, fmt.Errorf("from: %w", err)
+	}
+	if win.End, err = timeOfDay(w.To); err != nil {
+		return win, fmt.Errorf("to: %w", err)
+	}
+	if win.End <= win.Start {
+		return win, fmt.Errorf("to (%s) is not after from (%s)", w.To, w.From)
+	}
+	return win, nil
+}
+
+// timeOfDay reads "HH:MM" as the time since midnight; "24:00" is the end
+// of the day.
+func timeOfDay(s string) (time.Duration, error) {
+	if s == "24:00" {
+		return 24 * time.Hour, nil
+	}
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a time of day such as 10:00", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
 // handoffLayout is how oncall.schedules[].first_handoff is written.
@@ -631,6 +763,9 @@ func (c *Config) Policy() (bot.Policy, error) {
 		return bot.Policy{}, err
 	}
 	c.alertPolicy(&p)
+	if err := c.deployPolicy(&p); err != nil {
+		return bot.Policy{}, err
+	}
 
 	if err := p.Validate(); err != nil {
 		return bot.Policy{}, fmt.Errorf("config: %w", err)

@@ -434,6 +434,7 @@ func TestValidate(t *testing.T) {
 			c.Incidents.Severities = nil
 			c.OnCall.PageSeverities = nil
 			c.Alerts.Severities = nil
+			c.Deploys.FreezeSeverities = nil
 		},
 			[]string{"incidents.severities: must list at least one severity"}},
 		{"severities", func(c *configs.Config) {
@@ -444,6 +445,7 @@ func TestValidate(t *testing.T) {
 			}
 			c.OnCall.PageSeverities = []string{"P1"}
 			c.Alerts.Severities = map[string]string{"critical": "P1"}
+			c.Deploys.FreezeSeverities = []string{"P1"}
 		}, []string{
 			`incidents.severities[1].name: "p1" is listed twice`,
 			"incidents.severities[1].label: must be set",

@@ -64,7 +64,7 @@ func TestSlackAppManifest(t *testing.T) {
 				c.ShouldEscape, c.URL, c.Description)
 		}
 	}
-	if strings.Join(names, " ") != "/incident /oncall /page /runbook" {
+	if strings.Join(names, " ") != "/incident /oncall /page /deploy /runbook" {
 		t.Fatalf("slash commands %v", names)
 	}
 	cmd := m.Features.SlashCommands[0]

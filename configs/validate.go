@@ -93,6 +93,7 @@ func (c *Config) Validate() error {
 	c.validateOnCall(p)
 	c.PagerDuty.validate(p)
 	c.validateAlerts(p)
+	c.validateDeploys(p)
 	c.Jobs.validate(p)
 	c.Shell.validate(p)
 
@@ -204,6 +205,55 @@ func (c *Config) validateAlerts(p *problems) {
 		parsed, err := url.Parse(u)
 		if err != nil || !parsed.IsAbs() {
 			p.add("alertmanager.url", "%q is not an absolute URL", u)
+		}
+	}
+}
+
+// validateDeploys adds the problems of the deploys section to p.
+func (c *Config) validateDeploys(p *problems) {
+	d := &c.Deploys
+	if ch := d.Channel; ch != "" && !slackChannelID.MatchString(ch) {
+		p.add("deploys.channel", "%q is not a channel id such as C0123456789", ch)
+	}
+	userIDs(p, "deploys.approvers", d.Approvers)
+	sevs := map[string]bool{}
+	for _, s := range c.Incidents.Severities {
+		sevs[strings.ToLower(s.Name)] = true
+	}
+	for _, s := range d.FreezeSeverities {
+		if !sevs[strings.ToLower(s)] {
+			p.add("deploys.freeze_severities", "%q is none of incidents.severities", s)
+		}
+	}
+	seen := map[string]bool{}
+	for i, e := range d.Environments {
+		key := fmt.Sprintf("deploys.environments[%d]", i)
+		if strings.TrimSpace(e.Name) == "" {
+			p.add(key+".name", "must be set, such as production")
+		} else if seen[strings.ToLower(e.Name)] {
+			p.add(key+".name", "%q is listed twice", e.Name)
+		}
+		seen[strings.ToLower(e.Name)] = true
+		for j, w := range e.Windows {
+			if _, err := window(w); err != nil {
+				p.add(fmt.Sprintf("%s.windows[%d]", key, j), "%v", err)
+			}
+		}
+	}
+	for i, f := range d.Freezes {
+		key := fmt.Sprintf("deploys.freezes[%d]", i)
+		from, errFrom := time.Parse(handoffLayout, f.From)
+		to, errTo := time.Parse(handoffLayout, f.To)
+		switch {
+		case errFrom != nil:
+			p.add(key+".from", "%q is not a time such as 2026-12-31 00:00", f.From)
+		case errTo != nil:
+			p.add(key+".to", "%q is not a time such as 2027-01-02 00:00", f.To)
+		case !to.After(from):
+			p.add(key+".to", "is not after from")
+		}
+		if strings.TrimSpace(f.Reason) == "" {
+			p.add(key+".reason", "must be set")
 		}
 	}
 }
