@@ -18,6 +18,8 @@ type Bot struct {
 	store  Store
 	chat   Chat
 	pager  Pager
+	// gate, when set, reviews deployments at GitHub.
+	gate DeployGate
 	// silencer, when set, silences alert groups at Alertmanager.
 	silencer Silencer
 	clock    Clock
@@ -42,6 +44,8 @@ type Options struct {
 	Chat   Chat
 	// Pager, when set, carries pages; chat direct messages do otherwise.
 	Pager Pager
+	// Gate, when set, reviews deployments at GitHub.
+	Gate DeployGate
 	// Silencer, when set, lets people silence alert groups.
 	Silencer Silencer
 	// PagerFrom is the email the paging service records for the bot's
@@ -74,6 +78,7 @@ func New(o Options) (*Bot, error) {
 		chat:        o.Chat,
 		pager:       o.Pager,
 		silencer:    o.Silencer,
+		gate:        o.Gate,
 		lastPost:    map[string]time.Time{},
 		pagerFrom:   o.PagerFrom,
 		clock:       o.Clock,

@@ -24,6 +24,8 @@ func (b *Bot) handle(ctx context.Context, job Job) error {
 			return Permanent(errors.New("no Alertmanager to silence at"))
 		}
 		return b.handleAlert(ctx, job)
+	case jobDeployReview, jobDeployStatus, jobDeployShow:
+		return b.handleDeploy(ctx, job)
 	case jobChannelPost:
 		var p channelPost
 		if err := json.Unmarshal(job.Payload, &p); err != nil {

@@ -118,6 +118,15 @@ type Tx interface {
 	// and counts them.
 	EndFreezes(at time.Time, by string) (int, error)
 
+	// CreateDeploy stores a deployment record and sets its ID;
+	// UpdateDeploy overwrites the stored record with the same ID.
+	CreateDeploy(d *DeployRecord) error
+	UpdateDeploy(d *DeployRecord) error
+	Deploy(id int64) (*DeployRecord, error)
+	// UndocumentedEmergencies lists the approved emergency deploys with
+	// no documentation link yet, oldest first.
+	UndocumentedEmergencies() ([]*DeployRecord, error)
+
 	// FirstDelivery records a delivery from an outside sender (a Slack
 	// event id, a webhook id) and reports whether it is the first time
 	// this delivery was seen.

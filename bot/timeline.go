@@ -28,6 +28,7 @@ const (
 	EventPageFallback     EventKind = "page_fallback"
 	EventPagerUpdate      EventKind = "pager_update"
 	EventAlertLinked      EventKind = "alert_linked"
+	EventDeploy           EventKind = "deploy"
 )
 
 // Event is one entry on an incident's timeline: what happened, when, and
