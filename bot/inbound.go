@@ -30,9 +30,11 @@ type Command struct {
 
 // Action is a button press on a message the bot posted.
 type Action struct {
-	ActionID  string
-	Value     string
-	UserID    string
+	ActionID string
+	Value    string
+	UserID   string
+	// UserName is the person's handle, for records read outside the chat.
+	UserName  string
 	ChannelID string
 	// MessageTS is the message that carried the button.
 	MessageTS string

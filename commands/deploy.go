@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,12 @@ func (r *Router) deployCommand(req *request, a args) (bot.Reply, error) {
 	case "unfreeze":
 		req.action = "deploy.unfreeze"
 		return r.deployUnfreeze(req)
+	case "audit":
+		req.action = "deploy.audit"
+		return r.deployAudit(req)
+	case "documented":
+		req.action = "deploy.documented"
+		return r.deployDocumented(req, rest)
 	case "help":
 		return deployHelp(), nil
 	}
@@ -109,4 +116,38 @@ func (r *Router) deployUnfreeze(req *request) (bot.Reply, error) {
 		return bot.Reply{}, err
 	}
 	return done(fmt.Sprintf(":sunny: Lifted %d freeze%s.", n, plural(n))), nil
+}
+
+func (r *Router) deployAudit(req *request) (bot.Reply, error) {
+	list, err := r.bot.OpenFollowUps(req.ctx)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	if len(list) == 0 {
+		return done("Every emergency deploy is documented."), nil
+	}
+	lines := make([]string, len(list))
+	for i, d := range list {
+		lines[i] = fmt.Sprintf("• *%s* `%s` to %s, approved by %s %s: %s", d.Ref(), d.Repo,
+			d.Environment, mentionOr(d.DecidedBy, "someone"), r.bot.FormatTime(d.DecidedAt),
+			d.Why)
+	}
+	text := fmt.Sprintf("%d emergency deploy%s to document (`/deploy documented DEPLOY-n "+
+		"&lt;link&gt;` when done):\n%s", len(list), plural(len(list)),
+		strings.Join(lines, "\n"))
+	return done(text), nil
+}
+
+func (r *Router) deployDocumented(req *request, a args) (bot.Reply, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(strings.ToUpper(a.word(0)), "DEPLOY-"),
+		10, 64)
+	if err != nil {
+		return bot.Reply{}, bot.Invalidf("`/deploy documented DEPLOY-7 https://...`",
+			"%q is not a deploy reference.", a.word(0))
+	}
+	rec, err := r.bot.DocumentEmergency(req.ctx, id, req.user, a.rest(1))
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	return done(rec.Ref() + " is documented."), nil
 }

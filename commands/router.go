@@ -390,6 +390,14 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 	switch action {
 	case bot.ActionPageAcknowledge, bot.ActionPageEscalate:
 		return r.pageAction(req, action, id)
+	case bot.ActionDeployApprove, bot.ActionDeployReject:
+		rec, err := r.bot.DecideEmergency(req.ctx, id, req.user, act.UserName,
+			action == bot.ActionDeployApprove, "approved from the deploys channel")
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return done(fmt.Sprintf("%s %s; GitHub is told, with your name.", rec.Ref(),
+			rec.Status)), nil
 	case bot.ActionAlertDeclare:
 		inc, err := r.bot.DeclareFromAlert(req.ctx, id, req.user, req.replyTo)
 		if err != nil {

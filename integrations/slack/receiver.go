@@ -397,6 +397,7 @@ func (r *Receiver) blockActions(
 			ActionID:  a.ActionID,
 			Value:     firstNonEmpty(a.Value, a.SelectedOption.Value),
 			UserID:    ic.User.ID,
+			UserName:  firstNonEmpty(ic.User.Name, ic.User.Username),
 			ChannelID: to.ChannelID,
 			MessageTS: messageTS,
 			ReplyTo:   to,

@@ -676,6 +676,7 @@ func TestBlockActions(t *testing.T) {
 				ActionID:  "incident.ack",
 				Value:     tt.wantValue,
 				UserID:    "U0BOB",
+				UserName:  "bob",
 				ChannelID: "C0INC0001",
 				MessageTS: "1740823200.000300",
 				ReplyTo: bot.Recipient{UserID: "U0BOB", ChannelID: "C0INC0001",
