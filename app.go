@@ -23,6 +23,7 @@ import (
 	"warroom/commands"
 	"warroom/configs"
 	"warroom/integrations/alertmanager"
+	"warroom/integrations/github"
 	"warroom/integrations/pagerduty"
 	"warroom/integrations/slack"
 	"warroom/storage"
@@ -125,6 +126,14 @@ func (a *App) build(o AppOptions) error {
 	if err != nil {
 		return err
 	}
+	var gate bot.DeployGate
+	if token := a.cfg.GitHub.Token.Value(); token != "" {
+		gate, err = github.NewClient(github.Config{Token: token, APIURL: a.cfg.GitHub.APIURL,
+			Log: a.log, Metrics: github.NewMetrics(reg)})
+		if err != nil {
+			return fmt.Errorf("github: %w", err)
+		}
+	}
 	var silencer bot.Silencer
 	if u := a.cfg.Alertmanager.URL; u != "" {
 		if silencer, err = alertmanager.NewSilencer(u, nil, a.log); err != nil {
@@ -138,6 +147,7 @@ func (a *App) build(o AppOptions) error {
 		Pager:        pager,
 		PagerFrom:    a.cfg.PagerDuty.From,
 		Silencer:     silencer,
+		Gate:         gate,
 		Clock:        o.Clock,
 		Log:          a.log,
 		PollInterval: a.cfg.Jobs.PollInterval,
@@ -314,6 +324,7 @@ func (a *App) routes(reg *prometheus.Registry) (*http.ServeMux, error) {
 	handle(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	handle(http.MethodGet, "/deploys/decision", http.HandlerFunc(a.deployDecision))
+	handle(http.MethodPost, "/webhooks/github", a.gitHubWebhook())
 
 	page := &statusPage{bot: a.bot, log: a.log}
 	handle(http.MethodGet, "/status", http.HandlerFunc(page.html))
@@ -339,6 +350,33 @@ func (a *App) pagerDutyWebhook() http.Handler {
 	})
 	if err != nil {
 		return unavailable("the PagerDuty webhook is off: " + err.Error())
+	}
+	return hook
+}
+
+// gitHubWebhook verifies GitHub's deployment webhooks and holds them to
+// the change policy; without GITHUB_WEBHOOK_SECRET it stays off, since
+// nothing could be verified.
+func (a *App) gitHubWebhook() http.Handler {
+	secret := a.cfg.GitHub.WebhookSecret.Value()
+	if secret == "" {
+		return unavailable("the GitHub webhook is off: GITHUB_WEBHOOK_SECRET is not set")
+	}
+	hook, err := github.NewWebhook(github.WebhookOptions{
+		Secret: secret,
+		Handle: func(ctx context.Context, ev bot.DeployEvent) error {
+			_, err := a.bot.HandleDeployEvent(ctx, ev)
+			return err
+		},
+		Dedupe: func(ctx context.Context, id string) (bool, error) {
+			return a.firstDelivery(ctx, "github.webhook", id)
+		},
+		Log:       a.log,
+		RequestID: requestID,
+		Now:       a.bot.Now,
+	})
+	if err != nil {
+		return unavailable("the GitHub webhook is off: " + err.Error())
 	}
 	return hook
 }

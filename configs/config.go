@@ -73,6 +73,7 @@ type Config struct {
 	// Alertmanager connects to Prometheus Alertmanager.
 	Alertmanager AlertmanagerConfig `yaml:"alertmanager"`
 	Deploys      DeploysConfig      `yaml:"deploys"`
+	GitHub       GitHubConfig       `yaml:"github"`
 	Jobs         JobsConfig         `yaml:"jobs"`
 	Shell        ShellConfig        `yaml:"shell"`
 
@@ -374,6 +375,19 @@ type FreezeConfig struct {
 	To   string `yaml:"to"`
 }
 
+// GitHubConfig connects to GitHub for the deployment gate.
+type GitHubConfig struct {
+	// APIURL is the REST API's base URL, ending in "/";
+	// https://HOST/api/v3/ for GitHub Enterprise Server.
+	APIURL string `yaml:"api_url"`
+	// Token reviews deployments and sets their statuses: a token with
+	// the deployments and actions permissions, or a GitHub App
+	// installation token.
+	Token Secret `yaml:"-" env:"GITHUB_TOKEN"`
+	// WebhookSecret verifies GitHub's webhooks.
+	WebhookSecret Secret `yaml:"-" env:"GITHUB_WEBHOOK_SECRET"`
+}
+
 // JobsConfig tunes the runner of the bot's deferred work.
 type JobsConfig struct {
 	// PollInterval is how often the runner looks for due jobs.
@@ -494,7 +508,8 @@ func Default() *Config {
 			}},
 			Freezes: []FreezeConfig{},
 		},
-		Jobs: JobsConfig{PollInterval: 2 * time.Second, MaxAttempts: 20, Workers: 4},
+		GitHub: GitHubConfig{APIURL: "https://api.github.com/"},
+		Jobs:   JobsConfig{PollInterval: 2 * time.Second, MaxAttempts: 20, Workers: 4},
 		Shell: ShellConfig{
 			User: "U0SHELL",
 			Users: []ShellUser{

@@ -94,6 +94,10 @@ func (c *Config) Validate() error {
 	c.PagerDuty.validate(p)
 	c.validateAlerts(p)
 	c.validateDeploys(p)
+	if u, err := url.Parse(c.GitHub.APIURL); err != nil || !u.IsAbs() ||
+		!strings.HasSuffix(c.GitHub.APIURL, "/") {
+		p.add("github.api_url", "%q is not an absolute URL ending in /", c.GitHub.APIURL)
+	}
 	c.Jobs.validate(p)
 	c.Shell.validate(p)
 

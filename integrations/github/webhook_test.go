@@ -284,6 +284,7 @@ func TestWebhookMapsDeployEvents(t *testing.T) {
 }
 
 func TestWebhookAnswers(t *testing.T) {
+	const rule = "deployment_protection_rule"
 	review := githubfake.ProtectionRuleRequest("acme/api", "production", 77, 501, "aziz", "")
 	badCallback := bytes.Replace(review, []byte("/runs/77/"), []byte("/runs/seventy/"), 1)
 	noCallback := bytes.Replace(review, []byte(`"deployment_callback_url"`),
@@ -292,85 +293,65 @@ func TestWebhookAnswers(t *testing.T) {
 	huge := append([]byte(`{"zen":"`), bytes.Repeat([]byte("a"), github.MaxWebhookBytes)...)
 
 	tests := []struct {
-		name       string
-		method     string
-		body       []byte
-		headers    http.Header
+		name   string
+		method string
+		event  string
+		body   []byte
+		// secret signs the body (webhookSecret when empty), or signed
+		// when set; drop names a header taken out.
+		secret     string
+		signed     []byte
+		drop       string
 		handleErr  error
 		dedupeErr  error
 		wantStatus int
 		wantEvents int
 		wantLog    string
 	}{
-		{name: "bad signature",
-			body: review,
-			headers: githubfake.WebhookHeaders("deployment_protection_rule", "d-1",
-				"another-secret", review),
+		{name: "bad signature", event: rule, body: review, secret: "another-secret",
 			wantStatus: http.StatusUnauthorized, wantLog: "refused a request"},
-		{name: "missing signature",
-			body:       review,
-			headers:    withoutHeader(signed("deployment_protection_rule", "d-1", review), "X-Hub-Signature-256"),
+		{name: "missing signature", event: rule, body: review, drop: "X-Hub-Signature-256",
 			wantStatus: http.StatusUnauthorized, wantLog: "refused a request"},
-		{name: "body changed after signing",
-			body:       append(bytes.Clone(review), ' '),
-			headers:    signed("deployment_protection_rule", "d-1", review),
+		{name: "missing content type", event: rule, body: review, drop: "Content-Type",
 			wantStatus: http.StatusUnauthorized},
-		{name: "not a POST", method: http.MethodGet,
+		{name: "body changed after signing", event: rule,
+			body: append(bytes.Clone(review), ' '), signed: review,
+			wantStatus: http.StatusUnauthorized},
+		{name: "not a POST", method: http.MethodGet, event: rule, body: review,
 			wantStatus: http.StatusMethodNotAllowed},
-		{name: "too large",
-			body:       huge,
-			headers:    signed("ping", "d-1", huge),
+		{name: "too large", event: "ping", body: huge,
 			wantStatus: http.StatusRequestEntityTooLarge},
-		{name: "ping",
-			body:       fixture(t, "ping.json"),
-			headers:    signed("ping", "d-1", fixture(t, "ping.json")),
+		{name: "ping", event: "ping", body: fixture(t, "ping.json"),
 			wantStatus: http.StatusOK},
-		{name: "deployment status ignored",
-			body: fixture(t, "deployment_status_created.json"),
-			headers: signed("deployment_status", "d-1",
-				fixture(t, "deployment_status_created.json")),
+		{name: "deployment status ignored", event: "deployment_status",
+			body:       fixture(t, "deployment_status_created.json"),
 			wantStatus: http.StatusOK, wantLog: "ignored a GitHub event"},
-		{name: "unknown event ignored",
-			body:       fixture(t, "push.json"),
-			headers:    signed("push", "d-1", fixture(t, "push.json")),
+		{name: "unknown event ignored", event: "push", body: fixture(t, "push.json"),
 			wantStatus: http.StatusOK, wantLog: "ignored a GitHub event"},
-		{name: "protection rule of another action ignored",
-			body:       otherAction,
-			headers:    signed("deployment_protection_rule", "d-1", otherAction),
+		{name: "protection rule of another action ignored", event: rule, body: otherAction,
 			wantStatus: http.StatusOK},
-		{name: "malformed JSON",
-			body:       []byte(`{"action": "requested", `),
-			headers:    signed("deployment_protection_rule", "d-1", []byte(`{"action": "requested", `)),
+		{name: "malformed JSON", event: rule, body: []byte(`{"action": "requested", `),
 			wantStatus: http.StatusBadRequest, wantLog: "refused a request"},
-		{name: "malformed deployment",
+		{name: "malformed deployment", event: "deployment",
 			body:       []byte(`{"action":"created","deployment":[]}`),
-			headers:    signed("deployment", "d-1", []byte(`{"action":"created","deployment":[]}`)),
 			wantStatus: http.StatusBadRequest},
-		{name: "deployment without an id",
+		{name: "deployment without an id", event: "deployment",
 			body:       []byte(`{"action":"created","repository":{"full_name":"a/b"}}`),
-			headers:    signed("deployment", "d-1", []byte(`{"action":"created","repository":{"full_name":"a/b"}}`)),
 			wantStatus: http.StatusBadRequest},
-		{name: "malformed callback URL",
-			body:       badCallback,
-			headers:    signed("deployment_protection_rule", "d-1", badCallback),
+		{name: "protection rule without a repository", event: rule,
+			body:       []byte(`{"action":"requested","environment":"production"}`),
 			wantStatus: http.StatusBadRequest},
-		{name: "no callback URL",
-			body:       noCallback,
-			headers:    signed("deployment_protection_rule", "d-1", noCallback),
+		{name: "malformed callback URL", event: rule, body: badCallback,
 			wantStatus: http.StatusBadRequest},
-		{name: "handle fails",
-			body:       review,
-			headers:    signed("deployment_protection_rule", "d-1", review),
+		{name: "no callback URL", event: rule, body: noCallback,
+			wantStatus: http.StatusBadRequest},
+		{name: "handle fails", event: rule, body: review,
 			handleErr:  errors.New("database is locked"),
 			wantStatus: http.StatusInternalServerError, wantLog: "database is locked"},
-		{name: "dedupe fails",
-			body:       review,
-			headers:    signed("deployment_protection_rule", "d-1", review),
+		{name: "dedupe fails", event: rule, body: review,
 			dedupeErr:  errors.New("disk full"),
 			wantStatus: http.StatusInternalServerError, wantLog: "disk full"},
-		{name: "protection rule handled",
-			body:       review,
-			headers:    signed("deployment_protection_rule", "d-1", review),
+		{name: "protection rule handled", event: rule, body: review,
 			wantStatus: http.StatusOK, wantEvents: 1},
 	}
 	for _, tt := range tests {
@@ -381,9 +362,21 @@ func TestWebhookAnswers(t *testing.T) {
 			if method == "" {
 				method = http.MethodPost
 			}
+			secret := tt.secret
+			if secret == "" {
+				secret = webhookSecret
+			}
+			toSign := tt.signed
+			if toSign == nil {
+				toSign = tt.body
+			}
+			headers := githubfake.WebhookHeaders(tt.event, "d-1", secret, toSign)
+			if tt.drop != "" {
+				headers.Del(tt.drop)
+			}
 
 			r := httptest.NewRequest(method, "/webhooks/github", bytes.NewReader(tt.body))
-			for k, vs := range tt.headers {
+			for k, vs := range headers {
 				r.Header[k] = vs
 			}
 			w := httptest.NewRecorder()
@@ -474,10 +467,4 @@ func TestWebhookFormEncoded(t *testing.T) {
 	if got := h.events(); len(got) != 1 || got[0].Risk != "high" {
 		t.Fatalf("events = %+v, want one with risk high", got)
 	}
-}
-
-// withoutHeader returns h without key.
-func withoutHeader(h http.Header, key string) http.Header {
-	h.Del(key)
-	return h
 }
