@@ -97,10 +97,16 @@ func (b *Bot) HandleDeployEvent(ctx context.Context, ev DeployEvent) (*DeployRec
 			"environment": ev.Environment}).Info("deployment to an environment without rules; " +
 			"the default rule decides")
 	}
+	// A high-risk change (a database schema, say) needs a manager's
+	// approval even inside the window.
+	if d.Allowed && rec.Risk == "high" && ev.Kind == DeployReview {
+		rec.Allowed, rec.Rule = false, "high_risk"
+		rec.Reason += "; but it is high risk, which needs an approver's approval"
+	}
 	switch {
 	case ev.Kind == DeployCreated:
 		rec.Status = DeployReported
-	case d.Allowed:
+	case rec.Allowed:
 		rec.Status, rec.DecidedAt = DeployApproved, rec.CreatedAt
 	default:
 		rec.Status = DeployPending
@@ -404,4 +410,25 @@ func (b *Bot) deployMessage(rec *DeployRecord) Message {
 func (b *Bot) nextWindow(env string) (time.Time, error) {
 	d, err := b.DecideDeploy(context.Background(), env, b.clock.Now())
 	return d.Next, err
+}
+
+// deployJobFailed tells the deploys channel that GitHub did not take a
+// review or status: at the first failure, that warroom keeps trying, and
+// when it gives up, that someone must act at GitHub.
+func (b *Bot) deployJobFailed(tx Tx, job Job, jobErr error, gaveUp bool) error {
+	var p deployJob
+	if err := json.Unmarshal(job.Payload, &p); err != nil {
+		return nil
+	}
+	rec, err := tx.Deploy(p.Record)
+	if err != nil || rec.Channel == "" {
+		return err
+	}
+	text := fmt.Sprintf(":hourglass: GitHub did not take warroom's answer on %s (%s): %s. "+
+		"warroom keeps trying.", rec.Ref(), rec.Repo, plainError(jobErr))
+	if gaveUp {
+		text = fmt.Sprintf(":x: warroom gave up telling GitHub about %s (%s): %s. Review it "+
+			"at GitHub by hand.", rec.Ref(), rec.Repo, plainError(jobErr))
+	}
+	return b.postTo(tx, rec.Channel, Message{Text: text})
 }

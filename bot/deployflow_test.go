@@ -139,3 +139,56 @@ func TestDeployGateFlow(t *testing.T) {
 		t.Errorf("statuses %q", g.statuses)
 	}
 }
+
+func TestHighRiskNeedsAnApproverInsideTheWindow(t *testing.T) {
+	f, g := newDeployFixture(t)
+	loc := deployPolicy(t).Location
+	f.clock.now = time.Date(2026, 12, 3, 11, 0, 0, 0, loc)
+	rec, err := f.bot.HandleDeployEvent(context.Background(), bot.DeployEvent{
+		Kind: bot.DeployReview, Repo: "acme/db", Environment: "production", RunID: 9,
+		Risk: "High"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	if rec.Status != bot.DeployPending || rec.Rule != "high_risk" || len(g.reviews) != 0 {
+		t.Errorf("high risk: %+v, reviews %q", rec, g.reviews)
+	}
+}
+
+func TestGitHubFailureIsToldInTheDeploysChannel(t *testing.T) {
+	f := newFixture(t)
+	p := deployPolicy(t)
+	p.Deploy.Channel = "CDEPLOYS"
+	b, err := bot.New(bot.Options{Policy: p, Store: f.db, Chat: f.chat, Clock: f.clock,
+		Gate: failingGate{}, MaxAttempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.now = time.Date(2026, 12, 3, 11, 0, 0, 0, p.Location)
+	if _, err := b.HandleDeployEvent(context.Background(), bot.DeployEvent{
+		Kind: bot.DeployReview, Repo: "acme/api", Environment: "production",
+		RunID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		for b.RunDue(context.Background()) > 0 {
+		}
+		f.clock.Add(time.Minute)
+	}
+	posts := f.chat.postsIn("CDEPLOYS")
+	if len(posts) != 2 || !strings.Contains(posts[0].Msg.Text, "keeps trying") ||
+		!strings.Contains(posts[1].Msg.Text, "gave up") {
+		t.Errorf("deploys channel: %+v", posts)
+	}
+}
+
+type failingGate struct{}
+
+func (failingGate) Review(context.Context, string, int64, string, bool, string) error {
+	return fmt.Errorf("github: 502 bad gateway")
+}
+
+func (failingGate) SetStatus(context.Context, string, int64, string, string) error {
+	return fmt.Errorf("github: 502 bad gateway")
+}

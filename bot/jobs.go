@@ -277,6 +277,9 @@ func backoff(attempts int, err error) time.Duration {
 // firstFailure tells the declarer when their incident's channel could not
 // be set up at the first try.
 func (b *Bot) firstFailure(tx Tx, job Job, jobErr error) error {
+	if job.Kind == jobDeployReview || job.Kind == jobDeployStatus {
+		return b.deployJobFailed(tx, job, jobErr, false)
+	}
 	if job.Kind != jobProvision {
 		return nil
 	}
@@ -293,6 +296,9 @@ func (b *Bot) firstFailure(tx Tx, job Job, jobErr error) error {
 // gaveUp records on the timeline that the bot stopped trying, and tells
 // the declarer how to finish the job.
 func (b *Bot) gaveUp(tx Tx, job Job, jobErr error) error {
+	if job.Kind == jobDeployReview || job.Kind == jobDeployStatus {
+		return b.deployJobFailed(tx, job, jobErr, true)
+	}
 	if job.Kind != jobProvision {
 		return nil
 	}
