@@ -60,8 +60,9 @@ func newAlertFixture(t *testing.T) (*fixture, *silencer) {
 // ones resolved.
 func notification(key, name, severity string, n, resolved int, at time.Time) bot.Notification {
 	nt := bot.Notification{GroupKey: key, Receiver: "warroom", Status: bot.AlertFiring,
-		GroupLabels:       map[string]string{"alertname": name},
-		CommonLabels:      map[string]string{"alertname": name, "severity": severity, "component": "api"},
+		GroupLabels: map[string]string{"alertname": name},
+		CommonLabels: map[string]string{"alertname": name, "severity": severity,
+			"component": "api"},
 		CommonAnnotations: map[string]string{"summary": name + " is happening"}}
 	for i := 0; i < n; i++ {
 		a := bot.Alert{Fingerprint: fmt.Sprintf("%s-%d", key, i), Status: bot.AlertFiring,
@@ -105,7 +106,8 @@ func TestAlertGroupMessageFollowsItsAlerts(t *testing.T) {
 	}
 
 	ingest(notification("g1", "SlowAPI", "warning", 3, 1, f.clock.Now()))
-	if u := f.chat.updates; len(u) != 1 || !strings.Contains(u[0].Msg.Text, "2 firing, 1 resolved") {
+	if u := f.chat.updates; len(u) != 1 ||
+		!strings.Contains(u[0].Msg.Text, "2 firing, 1 resolved") {
 		t.Fatalf("edit after one resolved: %+v", u)
 	}
 	ingest(notification("g1", "SlowAPI", "warning", 3, 3, f.clock.Now()))

@@ -41,7 +41,9 @@ func deployHelp() bot.Reply {
 	return done("`/deploy window [environment]` says whether deploys may go out now, why, " +
 		"and when the next window opens.\n" +
 		"`/deploy freeze &lt;reason&gt; [--until 2026-12-05T10:00]` holds every environment " +
-		"with rules.\n`/deploy unfreeze` lifts the freeze (approvers and admins).")
+		"with rules.\n`/deploy unfreeze` lifts the freeze (approvers and admins).\n" +
+		"`/deploy audit` lists the emergency deploys still to be documented; " +
+		"`/deploy documented DEPLOY-7 &lt;link&gt;` closes one.")
 }
 
 func (r *Router) deployWindow(req *request, a args) (bot.Reply, error) {

@@ -76,6 +76,12 @@ var emoji = strings.NewReplacer(
 	":pager:", "📟",
 	":hourglass:", "⏳",
 	":arrow_up:", "⬆️",
+	":large_green_circle:", "🟢",
+	":large_yellow_circle:", "🟡",
+	":snowflake:", "❄️",
+	":sunny:", "☀️",
+	":no_entry:", "⛔",
+	":cloud_with_lightning:", "🌩️",
 )
 
 // escaper makes the three escapes Slack makes in what people type.
