@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"warroom/bot"
 	"warroom/integrations/github/githubfake"
+	"warroom/integrations/slack/slackfake"
 )
 
 const gitHubSecret = "e2e-github-secret"
@@ -25,6 +28,29 @@ func (r *running) gitHub(t *testing.T, event, delivery string, body []byte) int 
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// submit sends a signed modal submission with plain-text inputs.
+func (r *running) submit(t *testing.T, user, name, callback, metadata string,
+	values map[string]string) {
+
+	t.Helper()
+	state := map[string]any{}
+	for id, v := range values {
+		state[id] = map[string]any{id: map[string]string{"type": "plain_text_input", "value": v}}
+	}
+	payload, _ := json.Marshal(map[string]any{
+		"type": "view_submission",
+		"user": map[string]string{"id": user, "name": name},
+		"team": map[string]string{"id": "T0FAKE"},
+		"view": map[string]any{"id": "V1", "callback_id": callback,
+			"private_metadata": metadata, "state": map[string]any{"values": state}},
+	})
+	body := url.Values{"payload": {string(payload)}}.Encode()
+	if code, out := r.post(t, "/slack/interactions", "application/x-www-form-urlencoded", body,
+		time.Now()); code != 200 {
+		t.Fatalf("submission: %d %s", code, out)
+	}
 }
 
 func TestDeployHeldAndApprovedInSlack(t *testing.T) {
@@ -86,12 +112,24 @@ func TestDeployHeldAndApprovedInSlack(t *testing.T) {
 		t.Fatalf("%d reviews sent for a refused approval", n)
 	}
 
-	// Omar approves: GitHub gets the approval with who and why.
+	// Omar approves, saying why: GitHub gets the approval with who and why.
 	r.press(t, w, "UOMAR", "CDEPLOYS", held, bot.ActionDeployApprove, "1")
+	var view slackfake.View
+	eventually(t, "the form asking why", func() bool {
+		for _, v := range w.slack.Views() {
+			if v.CallbackID == "deploy.decide" {
+				view = v
+				return true
+			}
+		}
+		return false
+	})
+	r.submit(t, "UOMAR", "omar", view.CallbackID, view.PrivateMetadata,
+		map[string]string{"reason": "payments hotfix"})
 	eventually(t, "the approval at GitHub", func() bool { return len(gh.Reviews()) == 1 })
 	rv := gh.Reviews()[0]
 	if rv.RunID != 4242 || rv.State != "approved" || rv.Environment != "production" ||
-		!strings.Contains(rv.Comment, "emergency deploy approved in Slack by UOMAR") {
+		!strings.Contains(rv.Comment, "approved in Slack by UOMAR: payments hotfix") {
 		t.Errorf("review %+v", rv)
 	}
 	code, out := r.post(t, "/slack/commands", "application/x-www-form-urlencoded",

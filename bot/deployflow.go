@@ -177,18 +177,31 @@ func (b *Bot) scheduleDeploy(tx Tx, rec *DeployRecord, kind JobKind) error {
 	return tx.Schedule(job)
 }
 
+// MayDecideDeploy returns an error, for the user to read, unless user is
+// one of the policy's deploy approvers.
+func (b *Bot) MayDecideDeploy(user string) error {
+	if slices.Contains(b.policy.Deploy.Approvers, user) {
+		return nil
+	}
+	hint := "No approvers are configured: set deploys.approvers."
+	if len(b.policy.Deploy.Approvers) > 0 {
+		hint = "Ask one of the approvers: " + mentions(b.policy.Deploy.Approvers) + "."
+	}
+	return Forbiddenf(hint, "Only deploy approvers may approve or reject a deployment "+
+		"outside the change policy.")
+}
+
 // DecideEmergency approves or rejects, as by, a deployment held outside
 // the policy. Only the policy's approvers may; the first decision counts.
 func (b *Bot) DecideEmergency(ctx context.Context, id int64, by, byName string, approve bool,
 	why string) (*DeployRecord, error) {
 
-	if !slices.Contains(b.policy.Deploy.Approvers, by) {
-		hint := "No approvers are configured: set deploys.approvers."
-		if len(b.policy.Deploy.Approvers) > 0 {
-			hint = "Ask one of the approvers: " + mentions(b.policy.Deploy.Approvers) + "."
-		}
-		return nil, Forbiddenf(hint, "Only deploy approvers may approve or reject a "+
-			"deployment outside the change policy.")
+	if err := b.MayDecideDeploy(by); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(why) == "" {
+		return nil, Invalidf("Say why: it goes to GitHub and to the audit.",
+			"An emergency decision needs a reason.")
 	}
 
 	var rec *DeployRecord

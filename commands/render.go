@@ -13,6 +13,7 @@ const (
 	modalDeclare = "incident.declare"
 	modalStatus  = "incident.status"
 	modalResolve = "incident.resolve"
+	modalDeploy  = "deploy.decide"
 
 	inputTitle      = "title"
 	inputSeverity   = "severity"
@@ -21,6 +22,7 @@ const (
 	inputPrivate    = "private"
 	inputStatus     = "status"
 	inputUpdate     = "update"
+	inputReason     = "reason"
 )
 
 // firstInput names the input a form's error is shown next to.
@@ -32,6 +34,8 @@ func firstInput(modal string) string {
 		return inputUpdate
 	case modalResolve:
 		return inputSummary
+	case modalDeploy:
+		return inputReason
 	}
 	return ""
 }
@@ -101,6 +105,23 @@ func resolveModal(inc *bot.Incident) *bot.Modal {
 			{ID: inputSummary, Label: "Resolution summary", Kind: bot.InputMultiline,
 				Optional: true, Hint: "What fixed it; the post-mortem starts from this."},
 		},
+	}
+}
+
+// deployDecisionModal asks an approver why they approve or reject a
+// deployment outside the policy; GitHub records the answer.
+func deployDecisionModal(id int64, approve bool, userName string) *bot.Modal {
+	title, verb, meta := "Reject DEPLOY-", "Reject", "reject:"
+	if approve {
+		title, verb, meta = "Approve DEPLOY-", "Approve", "approve:"
+	}
+	return &bot.Modal{
+		ID:       modalDeploy,
+		Title:    title + strconv.FormatInt(id, 10),
+		Submit:   verb,
+		Metadata: meta + strconv.FormatInt(id, 10) + "|" + userName,
+		Inputs: []bot.Input{{ID: inputReason, Label: "Why", Kind: bot.InputMultiline,
+			MaxLen: 500, Hint: "Goes to GitHub with your name, and to the audit."}},
 	}
 }
 

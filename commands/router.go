@@ -391,13 +391,11 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 	case bot.ActionPageAcknowledge, bot.ActionPageEscalate:
 		return r.pageAction(req, action, id)
 	case bot.ActionDeployApprove, bot.ActionDeployReject:
-		rec, err := r.bot.DecideEmergency(req.ctx, id, req.user, act.UserName,
-			action == bot.ActionDeployApprove, "approved from the deploys channel")
-		if err != nil {
+		if err := r.bot.MayDecideDeploy(req.user); err != nil {
 			return bot.Reply{}, err
 		}
-		return done(fmt.Sprintf("%s %s; GitHub is told, with your name.", rec.Ref(),
-			rec.Status)), nil
+		return bot.Reply{Modal: deployDecisionModal(id, action == bot.ActionDeployApprove,
+			act.UserName)}, nil
 	case bot.ActionAlertDeclare:
 		inc, err := r.bot.DeclareFromAlert(req.ctx, id, req.user, req.replyTo)
 		if err != nil {
@@ -496,12 +494,27 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 		})
 	}
 
-	id, err := strconv.ParseInt(sub.Metadata, 10, 64)
+	meta := sub.Metadata
+	if sub.ModalID == modalDeploy {
+		_, meta, _ = strings.Cut(meta, ":")
+		meta, _, _ = strings.Cut(meta, "|")
+	}
+	id, err := strconv.ParseInt(meta, 10, 64)
 	if err != nil {
-		return bot.Reply{}, bot.Invalidf("Open the form again from the incident card.",
-			"The form does not name an incident.")
+		return bot.Reply{}, bot.Invalidf("Open the form again from its message.",
+			"The form does not name what it is about.")
 	}
 	switch sub.ModalID {
+	case modalDeploy:
+		approve := strings.HasPrefix(sub.Metadata, "approve:")
+		_, name, _ := strings.Cut(sub.Metadata, "|")
+		rec, err := r.bot.DecideEmergency(req.ctx, id, req.user, name, approve,
+			escapeText(sub.Value(inputReason)))
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return done(fmt.Sprintf("%s %s; GitHub is told who and why.", rec.Ref(),
+			rec.Status)), nil
 	case modalStatus:
 		return r.submitStatus(req, id, sub)
 	case modalResolve:
