@@ -26,14 +26,18 @@ type DeployEvent struct {
 	// Risk is the risk the deployment declares (low, medium, high,
 	// emergency), from its payload; empty when it declares none.
 	Risk string
-	URL  string
-	At   time.Time
+	// State is a deployment status's state (success, failure, ...), for
+	// DeployStatus.
+	State string
+	URL   string
+	At    time.Time
 }
 
 // The kinds of DeployEvent.
 const (
 	DeployReview  = "review"
 	DeployCreated = "deployment"
+	DeployStatus  = "status"
 )
 
 // DeployGate is what the bot needs of GitHub to hold deployments to the

@@ -39,10 +39,13 @@ type DeployRecord struct {
 	Emergency bool
 	// Documented is the link an emergency was documented at, once it is.
 	Documented string
-	Channel    string
-	MessageTS  string
-	CreatedAt  time.Time
-	DecidedAt  time.Time
+	// Outcome is how the deployment went, as GitHub's last final status
+	// said: success, failure or error.
+	Outcome   string
+	Channel   string
+	MessageTS string
+	CreatedAt time.Time
+	DecidedAt time.Time
 }
 
 // Ref is the short reference people quote, such as DEPLOY-7.
@@ -79,6 +82,9 @@ type deployJob struct {
 // open incident, and owes GitHub and Slack what follows. It is quick:
 // GitHub wants an answer to its webhook within seconds.
 func (b *Bot) HandleDeployEvent(ctx context.Context, ev DeployEvent) (*DeployRecord, error) {
+	if ev.Kind == DeployStatus {
+		return b.deployOutcome(ctx, ev)
+	}
 	at := ev.At
 	if at.IsZero() {
 		at = b.clock.Now()
@@ -132,6 +138,51 @@ func (b *Bot) HandleDeployEvent(ctx context.Context, ev DeployEvent) (*DeployRec
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record a deploy of %s to %s: %w", ev.Repo, ev.Environment, err)
+	}
+	b.Wake()
+	return rec, nil
+}
+
+// deployOutcome records how a deployment warroom knows went: the final
+// states (success, failure, error) show on its message and on the
+// timelines of open incidents; warroom's own statuses and the ones in
+// between change nothing.
+func (b *Bot) deployOutcome(ctx context.Context, ev DeployEvent) (*DeployRecord, error) {
+	switch ev.State {
+	case "success", "failure", "error":
+	default:
+		return nil, nil
+	}
+	var rec *DeployRecord
+	err := b.store.Update(ctx, func(tx Tx) error {
+		var err error
+		rec, err = tx.DeployByDeployment(ev.Repo, ev.DeploymentID)
+		if errors.Is(err, ErrNotFound) {
+			rec = nil
+			return nil
+		}
+		if err != nil || rec.Outcome == ev.State {
+			return err
+		}
+		rec.Outcome = ev.State
+		if err := tx.UpdateDeploy(rec); err != nil {
+			return err
+		}
+		open, err := tx.OpenIncidents()
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf("%s: %s to %s finished: %s", rec.Ref(), rec.Repo, rec.Environment,
+			ev.State)
+		for _, inc := range open {
+			if err := b.addEvent(tx, inc, "", EventDeploy, text); err != nil {
+				return err
+			}
+		}
+		return b.scheduleDeploy(tx, rec, jobDeployShow)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record the outcome of deployment %d: %w", ev.DeploymentID, err)
 	}
 	b.Wake()
 	return rec, nil
@@ -407,6 +458,12 @@ func (b *Bot) deployMessage(rec *DeployRecord) Message {
 		}
 	}
 
+	switch rec.Outcome {
+	case "success":
+		state += "\n:rocket: Deployed."
+	case "failure", "error":
+		state += "\n:boom: The deployment failed (" + rec.Outcome + ")."
+	}
 	blocks := []Block{{Kind: BlockSection, Text: what}, {Kind: BlockSection, Text: state},
 		{Kind: BlockContext, Text: "rule: " + rec.Rule}}
 	if rec.Status == DeployPending {

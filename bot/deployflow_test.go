@@ -192,3 +192,30 @@ func (failingGate) Review(context.Context, string, int64, string, bool, string) 
 func (failingGate) SetStatus(context.Context, string, int64, string, string) error {
 	return fmt.Errorf("github: 502 bad gateway")
 }
+
+func TestDeployOutcomeShowsOnItsMessage(t *testing.T) {
+	f, _ := newDeployFixture(t)
+	ctx := context.Background()
+	f.clock.now = time.Date(2026, 12, 5, 11, 0, 0, 0, deployPolicy(t).Location)
+	if _, err := f.bot.HandleDeployEvent(ctx, bot.DeployEvent{Kind: bot.DeployCreated,
+		Repo: "acme/web", Environment: "production", DeploymentID: 9}); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	for _, state := range []string{"in_progress", "failure", "failure"} {
+		if _, err := f.bot.HandleDeployEvent(ctx, bot.DeployEvent{Kind: bot.DeployStatus,
+			Repo: "acme/web", DeploymentID: 9, State: state}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(2 * time.Second)
+		f.settle(t)
+	}
+	edits := updatesIn(f.chat, "CDEPLOYS")
+	if len(edits) != 1 || !strings.Contains(edits[0].Msg.Blocks[1].Text, "failed (failure)") {
+		t.Errorf("edits %+v", edits)
+	}
+	if _, err := f.bot.HandleDeployEvent(ctx, bot.DeployEvent{Kind: bot.DeployStatus,
+		Repo: "acme/unknown", DeploymentID: 1, State: "success"}); err != nil {
+		t.Errorf("a status of a deployment warroom never saw: %v", err)
+	}
+}

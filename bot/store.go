@@ -123,6 +123,8 @@ type Tx interface {
 	CreateDeploy(d *DeployRecord) error
 	UpdateDeploy(d *DeployRecord) error
 	Deploy(id int64) (*DeployRecord, error)
+	// DeployByDeployment finds the newest record of a GitHub deployment.
+	DeployByDeployment(repo string, deploymentID int64) (*DeployRecord, error)
 	// UndocumentedEmergencies lists the approved emergency deploys with
 	// no documentation link yet, oldest first.
 	UndocumentedEmergencies() ([]*DeployRecord, error)

@@ -14,7 +14,7 @@ import (
 var deployColumns = []string{
 	"id", "kind", "repo", "environment", "git_ref", "sha", "creator", "risk", "run_id",
 	"deployment_id", "url", "allowed", "rule", "reason", "status", "decided_by", "why",
-	"emergency", "documented", "channel", "message_ts", "created_at", "decided_at",
+	"emergency", "documented", "outcome", "channel", "message_ts", "created_at", "decided_at",
 }
 
 var (
@@ -66,6 +66,19 @@ func (t *Tx) Deploy(id int64) (*bot.DeployRecord, error) {
 	return d, nil
 }
 
+// DeployByDeployment returns the newest record of a GitHub deployment.
+func (t *Tx) DeployByDeployment(repo string, deploymentID int64) (*bot.DeployRecord, error) {
+	d, err := scanDeploy(t.tx.QueryRowContext(t.ctx, selectDeploy+" WHERE repo = ? AND "+
+		"deployment_id = ? ORDER BY id DESC LIMIT 1", repo, deploymentID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("deployment %d of %s: %w", deploymentID, repo, bot.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load deployment %d of %s: %w", deploymentID, repo, err)
+	}
+	return d, nil
+}
+
 // UndocumentedEmergencies lists the approved emergency deploys with no
 // documentation link yet, oldest first.
 func (t *Tx) UndocumentedEmergencies() ([]*bot.DeployRecord, error) {
@@ -90,7 +103,7 @@ func (t *Tx) UndocumentedEmergencies() ([]*bot.DeployRecord, error) {
 func deployValues(d *bot.DeployRecord) []any {
 	return []any{d.Kind, d.Repo, d.Environment, d.GitRef, d.SHA, d.Creator, d.Risk, d.RunID,
 		d.DeploymentID, d.URL, d.Allowed, d.Rule, d.Reason, d.Status, d.DecidedBy, d.Why,
-		d.Emergency, d.Documented, d.Channel, d.MessageTS, millis(d.CreatedAt),
+		d.Emergency, d.Documented, d.Outcome, d.Channel, d.MessageTS, millis(d.CreatedAt),
 		millis(d.DecidedAt)}
 }
 
@@ -102,7 +115,7 @@ func scanDeploy(s scanner) (*bot.DeployRecord, error) {
 	err := s.Scan(&rec.ID, &rec.Kind, &rec.Repo, &rec.Environment, &rec.GitRef, &rec.SHA,
 		&rec.Creator, &rec.Risk, &rec.RunID, &rec.DeploymentID, &rec.URL, &rec.Allowed,
 		&rec.Rule, &rec.Reason, &rec.Status, &rec.DecidedBy, &rec.Why, &rec.Emergency,
-		&rec.Documented, &rec.Channel, &rec.MessageTS, &created, &decided)
+		&rec.Documented, &rec.Outcome, &rec.Channel, &rec.MessageTS, &created, &decided)
 	if err != nil {
 		return nil, err
 	}

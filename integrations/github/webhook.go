@@ -88,16 +88,18 @@ type WebhookOptions struct {
 // at most MaxWebhookBytes (else 413), verifies the X-Hub-Signature-256
 // header against the raw body before anything else (a missing or wrong
 // signature gets 401 and one warn line, and nothing is done), and passes
-// two events to Handle, once per delivery:
+// three events to Handle, once per delivery:
 //
 //   - deployment_protection_rule (action requested), a custom protection
 //     rule asking whether a workflow run may deploy: a bot.DeployReview
 //     whose RunID comes from the deployment_callback_url;
+//
 //   - deployment (action created), a plain deployment: a
 //     bot.DeployCreated.
 //
-// ping, deployment_status and every other event are answered 200 and
-// ignored. A body those two events cannot be read from answers 400. A
+//   - deployment_status, how a deployment went: a bot.DeployStatus.
+//
+// ping and every other event are answered 200 and ignored. A body those two events cannot be read from answers 400. A
 // redelivery with the same X-GitHub-Delivery is answered 200 and not
 // handled again.
 //
@@ -250,8 +252,30 @@ func (h *Webhook) decode(kind string, payload []byte) (bot.DeployEvent, bool, er
 		return h.decodeReview(payload)
 	case eventDeployment:
 		return h.decodeDeployment(payload)
+	case eventDeploymentStatus:
+		return h.decodeStatus(payload)
 	}
 	return bot.DeployEvent{}, false, nil
+}
+
+// decodeStatus reads a deployment_status event: how a deployment went.
+func (h *Webhook) decodeStatus(payload []byte) (bot.DeployEvent, bool, error) {
+	var e gh.DeploymentStatusEvent
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return bot.DeployEvent{}, false, fmt.Errorf("decode %s: %w", eventDeploymentStatus, err)
+	}
+	repo := e.GetRepo().GetFullName()
+	if repo == "" || e.GetDeployment().GetID() == 0 {
+		return bot.DeployEvent{}, false, errors.New("no repository or deployment")
+	}
+
+	ev := fromDeployment(e.Deployment, e.GetSender())
+	ev.Kind = bot.DeployStatus
+	ev.Repo = repo
+	ev.State = e.GetDeploymentStatus().GetState()
+	ev.Description = e.GetDeploymentStatus().GetDescription()
+	ev.At = h.now().UTC()
+	return ev, true, nil
 }
 
 // decodeReview reads a deployment_protection_rule event.

@@ -21,10 +21,12 @@ CREATE TABLE deploys (
 	why           TEXT    NOT NULL DEFAULT '',
 	emergency     INTEGER NOT NULL DEFAULT 0,
 	documented    TEXT    NOT NULL DEFAULT '',
+	outcome       TEXT    NOT NULL DEFAULT '',
 	channel       TEXT    NOT NULL DEFAULT '',
 	message_ts    TEXT    NOT NULL DEFAULT '',
 	created_at    INTEGER,
 	decided_at    INTEGER
 );
 
+CREATE INDEX deploys_deployment ON deploys (repo, deployment_id);
 CREATE INDEX deploys_followups ON deploys (id) WHERE emergency = 1 AND documented = '';
