@@ -62,6 +62,8 @@ func TestDeployHeldAndApprovedInSlack(t *testing.T) {
 	w.cfg.GitHub.WebhookSecret = gitHubSecret
 	w.cfg.Deploys.Channel = "CDEPLOYS"
 	w.cfg.Deploys.Approvers = []string{"UOMAR"}
+	w.cfg.Deploys.ApproverGroup = "S0DEPLOY"
+	w.slack.AddUserGroup("S0DEPLOY", "UAPI")
 	r := w.start(t)
 
 	// Thursday 09:30 in Tashkent: production's window opens at 10:00.
@@ -102,7 +104,7 @@ func TestDeployHeldAndApprovedInSlack(t *testing.T) {
 	eventually(t, "the refusal", func() bool {
 		for _, resp := range w.slack.Responses() {
 			if strings.Contains(resp.Text, "Only deploy approvers") &&
-				strings.Contains(resp.Text, "<@UOMAR>") {
+				strings.Contains(resp.Text, "<@UOMAR>, <!subteam^S0DEPLOY>") {
 				return true
 			}
 		}
@@ -112,12 +114,23 @@ func TestDeployHeldAndApprovedInSlack(t *testing.T) {
 		t.Fatalf("%d reviews sent for a refused approval", n)
 	}
 
+	// A member of the approver group may decide too: the form opens.
+	r.press(t, w, "UAPI", "CDEPLOYS", held, bot.ActionDeployReject, "1")
+	eventually(t, "the group member's form", func() bool {
+		for _, v := range w.slack.Views() {
+			if strings.HasPrefix(v.PrivateMetadata, "reject:1") {
+				return true
+			}
+		}
+		return false
+	})
+
 	// Omar approves, saying why: GitHub gets the approval with who and why.
 	r.press(t, w, "UOMAR", "CDEPLOYS", held, bot.ActionDeployApprove, "1")
 	var view slackfake.View
 	eventually(t, "the form asking why", func() bool {
 		for _, v := range w.slack.Views() {
-			if v.CallbackID == "deploy.decide" {
+			if strings.HasPrefix(v.PrivateMetadata, "approve:1") {
 				view = v
 				return true
 			}

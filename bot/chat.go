@@ -37,6 +37,12 @@ type Chat interface {
 	FindUser(ctx context.Context, handle string) (string, error)
 }
 
+// GroupResolver is a Chat that knows user groups, such as Slack's; the bot
+// uses it where the policy names a group instead of people.
+type GroupResolver interface {
+	GroupMembers(ctx context.Context, group string) ([]string, error)
+}
+
 // Errors a Chat reports in a form the bot acts on.
 var (
 	ErrNameTaken    = errors.New("channel name taken")

@@ -229,14 +229,32 @@ func (b *Bot) scheduleDeploy(tx Tx, rec *DeployRecord, kind JobKind) error {
 }
 
 // MayDecideDeploy returns an error, for the user to read, unless user is
-// one of the policy's deploy approvers.
-func (b *Bot) MayDecideDeploy(user string) error {
-	if slices.Contains(b.policy.Deploy.Approvers, user) {
+// one of the policy's deploy approvers or a member of its approver group.
+func (b *Bot) MayDecideDeploy(ctx context.Context, user string) error {
+	p := &b.policy.Deploy
+	if slices.Contains(p.Approvers, user) {
 		return nil
 	}
-	hint := "No approvers are configured: set deploys.approvers."
-	if len(b.policy.Deploy.Approvers) > 0 {
-		hint = "Ask one of the approvers: " + mentions(b.policy.Deploy.Approvers) + "."
+	if gr, ok := b.chat.(GroupResolver); ok && p.ApproverGroup != "" {
+		members, err := gr.GroupMembers(ctx, p.ApproverGroup)
+		if err != nil {
+			return fmt.Errorf("check the approver group: %w", err)
+		}
+		if slices.Contains(members, user) {
+			return nil
+		}
+	}
+
+	var who []string
+	if len(p.Approvers) > 0 {
+		who = append(who, mentions(p.Approvers))
+	}
+	if p.ApproverGroup != "" {
+		who = append(who, "<!subteam^"+p.ApproverGroup+">")
+	}
+	hint := "No approvers are configured: set deploys.approvers or deploys.approver_group."
+	if len(who) > 0 {
+		hint = "Ask one of the approvers: " + strings.Join(who, ", ") + "."
 	}
 	return Forbiddenf(hint, "Only deploy approvers may approve or reject a deployment "+
 		"outside the change policy.")
@@ -247,7 +265,7 @@ func (b *Bot) MayDecideDeploy(user string) error {
 func (b *Bot) DecideEmergency(ctx context.Context, id int64, by, byName string, approve bool,
 	why string) (*DeployRecord, error) {
 
-	if err := b.MayDecideDeploy(by); err != nil {
+	if err := b.MayDecideDeploy(ctx, by); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(why) == "" {

@@ -21,8 +21,10 @@ type DeployPolicy struct {
 	// incident of them is open, freeze the environments whose rule says
 	// so.
 	FreezeSeverities []string
-	// Approvers may approve emergency deploys.
-	Approvers []string
+	// Approvers may approve emergency deploys; so may the members of
+	// ApproverGroup, a chat user group, when the chat knows groups.
+	Approvers     []string
+	ApproverGroup string
 	// Channel is where deployments outside the policy are posted.
 	Channel string
 }

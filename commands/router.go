@@ -391,7 +391,7 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 	case bot.ActionPageAcknowledge, bot.ActionPageEscalate:
 		return r.pageAction(req, action, id)
 	case bot.ActionDeployApprove, bot.ActionDeployReject:
-		if err := r.bot.MayDecideDeploy(req.user); err != nil {
+		if err := r.bot.MayDecideDeploy(req.ctx, req.user); err != nil {
 			return bot.Reply{}, err
 		}
 		return bot.Reply{Modal: deployDecisionModal(id, action == bot.ActionDeployApprove,

@@ -340,6 +340,9 @@ type DeploysConfig struct {
 	Channel string `yaml:"channel"`
 	// Approvers are the Slack user ids who may approve emergency deploys.
 	Approvers []string `yaml:"approvers"`
+	// ApproverGroup is a Slack user group id (S...) whose members may
+	// approve too.
+	ApproverGroup string `yaml:"approver_group"`
 	// OpenByDefault lets environments without rules deploy at any time.
 	OpenByDefault bool `yaml:"open_by_default"`
 	// FreezeSeverities are the incident severities that freeze the
@@ -592,6 +595,7 @@ func (c *Config) deployPolicy(p *bot.Policy) error {
 		OpenByDefault:    d.OpenByDefault,
 		FreezeSeverities: slices.Clone(d.FreezeSeverities),
 		Approvers:        slices.Clone(d.Approvers),
+		ApproverGroup:    d.ApproverGroup,
 		Channel:          d.Channel,
 	}
 	for i, e := range d.Environments {

@@ -220,6 +220,9 @@ func (c *Config) validateDeploys(p *problems) {
 		p.add("deploys.channel", "%q is not a channel id such as C0123456789", ch)
 	}
 	userIDs(p, "deploys.approvers", d.Approvers)
+	if g := d.ApproverGroup; g != "" && !userGroupID.MatchString(g) {
+		p.add("deploys.approver_group", "%q is not a user group id such as S0123456789", g)
+	}
 	sevs := map[string]bool{}
 	for _, s := range c.Incidents.Severities {
 		sevs[strings.ToLower(s.Name)] = true
@@ -276,6 +279,8 @@ func (d *PagerDutyConfig) validate(p *problems) {
 		userIDs(p, "pagerduty.users["+pd+"]", []string{slack})
 	}
 }
+
+var userGroupID = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 
 var pagerDutyRef = regexp.MustCompile(`^(schedule|policy):P[A-Z0-9]+$`)
 

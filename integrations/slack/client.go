@@ -91,6 +91,9 @@ type Client struct {
 	// callers waiting on a load use its result instead of loading again.
 	usersMu sync.Mutex
 	users   *directory
+
+	// groups caches user groups' members.
+	groups groupCache
 }
 
 var _ bot.Chat = (*Client)(nil)

@@ -43,6 +43,7 @@ var methods = map[string]handler{
 	"reactions.add":          (*Server).reactionsAdd,
 	"views.open":             (*Server).viewsOpen,
 	"views.update":           (*Server).viewsUpdate,
+	"usergroups.users.list":  (*Server).userGroupsUsersList,
 }
 
 // Slack's limits the fake enforces.
@@ -85,6 +86,14 @@ func (s *Server) usersInfo(p url.Values) reply {
 		return errReply("user_not_found")
 	}
 	return reply{"user": userJSON(u)}
+}
+
+func (s *Server) userGroupsUsersList(p url.Values) reply {
+	members, ok := s.groups[p.Get("usergroup")]
+	if !ok {
+		return errReply("no_such_subteam")
+	}
+	return reply{"users": slices.Clone(members)}
 }
 
 func (s *Server) usersList(p url.Values) reply {

@@ -98,6 +98,7 @@ type Server struct {
 	ephemerals []Ephemeral
 	responses  []ResponseCall
 	responseN  map[string]int
+	groups     map[string][]string
 	seq        int
 	tick       int64
 }

@@ -132,6 +132,17 @@ func (s *Server) putUser(u User) {
 	s.users[u.ID] = &user{u}
 }
 
+// AddUserGroup adds a user group (a Slack subteam, S...) with its members,
+// for usergroups.users.list.
+func (s *Server) AddUserGroup(id string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.groups == nil {
+		s.groups = map[string][]string{}
+	}
+	s.groups[id] = append([]string(nil), members...)
+}
+
 // AddChannel adds a channel the bot is not a member of, or replaces the
 // channel with id by an empty one.
 func (s *Server) AddChannel(id, name string, private bool) {
