@@ -99,9 +99,9 @@ type WebhookOptions struct {
 //
 //   - deployment_status, how a deployment went: a bot.DeployStatus.
 //
-// ping and every other event are answered 200 and ignored. A body those two events cannot be read from answers 400. A
-// redelivery with the same X-GitHub-Delivery is answered 200 and not
-// handled again.
+// ping and every other event are answered 200 and ignored. A body those
+// three events cannot be read from answers 400. A redelivery with the
+// same X-GitHub-Delivery is answered 200 and not handled again.
 //
 // A delivery that Dedupe saw but Handle failed on is handled again when it
 // is redelivered, as long as this process still runs; after a restart that
