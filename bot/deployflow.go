@@ -98,7 +98,11 @@ func (b *Bot) HandleDeployEvent(ctx context.Context, ev DeployEvent) (*DeployRec
 		SHA: ev.SHA, Creator: ev.Creator, Risk: strings.ToLower(ev.Risk), RunID: ev.RunID,
 		DeploymentID: ev.DeploymentID, URL: ev.URL, Allowed: d.Allowed, Rule: d.Rule,
 		Reason: d.Reason, Channel: b.policy.Deploy.Channel, CreatedAt: b.clock.Now()}
-	if _, known := b.policy.Deploy.environment(ev.Environment); !known {
+	rule, known := b.policy.Deploy.environment(ev.Environment)
+	if rec.Risk == "" {
+		rec.Risk = strings.ToLower(rule.Risk)
+	}
+	if !known {
 		b.log.WithFields(map[string]any{"action": "deploy.decide", "repo": ev.Repo,
 			"environment": ev.Environment}).Info("deployment to an environment without rules; " +
 			"the default rule decides")

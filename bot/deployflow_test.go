@@ -219,3 +219,26 @@ func TestDeployOutcomeShowsOnItsMessage(t *testing.T) {
 		t.Errorf("a status of a deployment warroom never saw: %v", err)
 	}
 }
+
+func TestEnvironmentRiskAppliesWhenTheDeployDeclaresNone(t *testing.T) {
+	f := newFixture(t)
+	p := deployPolicy(t)
+	p.Deploy.Approvers = []string{"UCTO"}
+	p.Deploy.Environments = append(p.Deploy.Environments, bot.EnvironmentRule{
+		Name: "db-migrations", Risk: "high", Windows: []bot.Window{{Days: []time.Weekday{
+			time.Thursday}, Start: 2 * time.Hour, End: 4 * time.Hour}}})
+	b, err := bot.New(bot.Options{Policy: p, Store: f.db, Chat: f.chat, Clock: f.clock,
+		Gate: &gate{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 3, 3, 0, 0, 0, p.Location)
+	rec, err := b.HandleDeployEvent(context.Background(), bot.DeployEvent{
+		Kind: bot.DeployReview, Repo: "acme/db", Environment: "db-migrations", RunID: 3, At: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Risk != "high" || rec.Status != bot.DeployPending {
+		t.Errorf("record %+v", rec)
+	}
+}

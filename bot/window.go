@@ -36,6 +36,8 @@ type EnvironmentRule struct {
 	// FreezeOnIncident holds deploys while an incident of the policy's
 	// FreezeSeverities is open.
 	FreezeOnIncident bool
+	// Risk is the risk of deployments to it that declare none.
+	Risk string
 }
 
 // Window is a weekly change window: on Days, from Start to End after

@@ -359,6 +359,9 @@ type EnvironmentConfig struct {
 	Name             string         `yaml:"name"`
 	Windows          []WindowConfig `yaml:"windows"`
 	FreezeOnIncident bool           `yaml:"freeze_on_incident"`
+	// Risk is the risk of deployments that declare none: low, medium,
+	// high; high needs an approver even inside a window.
+	Risk string `yaml:"risk"`
 }
 
 // WindowConfig is a weekly change window in the configured timezone.
@@ -508,6 +511,7 @@ func Default() *Config {
 				Windows: []WindowConfig{{Days: []string{"tue", "wed", "thu"},
 					From: "10:00", To: "16:00"}},
 				FreezeOnIncident: true,
+				Risk:             "medium",
 			}},
 			Freezes: []FreezeConfig{},
 		},
@@ -599,7 +603,8 @@ func (c *Config) deployPolicy(p *bot.Policy) error {
 		Channel:          d.Channel,
 	}
 	for i, e := range d.Environments {
-		rule := bot.EnvironmentRule{Name: e.Name, FreezeOnIncident: e.FreezeOnIncident}
+		rule := bot.EnvironmentRule{Name: e.Name, FreezeOnIncident: e.FreezeOnIncident,
+			Risk: e.Risk}
 		for j, w := range e.Windows {
 			win, err := window(w)
 			if err != nil {

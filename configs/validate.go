@@ -241,6 +241,11 @@ func (c *Config) validateDeploys(p *problems) {
 			p.add(key+".name", "%q is listed twice", e.Name)
 		}
 		seen[strings.ToLower(e.Name)] = true
+		switch strings.ToLower(e.Risk) {
+		case "", "low", "medium", "high":
+		default:
+			p.add(key+".risk", "%q is not low, medium or high", e.Risk)
+		}
 		for j, w := range e.Windows {
 			if _, err := window(w); err != nil {
 				p.add(fmt.Sprintf("%s.windows[%d]", key, j), "%v", err)
