@@ -42,6 +42,8 @@ Usage:
                                      copy the database consistently, even while it runs
   warroom config   [--check FILE]    print the example config, or check a config file
   warroom config   manifest          print the Slack app manifest
+  warroom postmortem INC-12 [--config FILE] [--users TEXT] [--revenue TEXT]
+                                     print the incident's post-mortem draft (Markdown)
   warroom deploy-gate --env ENV [--url URL]
                                      exit 0 when ENV may deploy now, 1 when not, saying why
   warroom version                    print the version
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = configCmd(args[1:], stdout, stderr)
 	case "deploy-gate":
 		err = deployGateCmd(ctx, args[1:], stdout, stderr)
+	case "postmortem":
+		err = postmortemCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "warroom", versionString())
 	case "help", "--help", "-h":
