@@ -564,7 +564,8 @@ func TestEventRetryRecordedOnce(t *testing.T) {
 	eventually(t, "the channel", func() bool {
 		var ok bool
 		ch, ok = w.slack.ChannelByName("incident-20261203-cache-cold")
-		return ok
+		// The card is pinned once warroom has stored the channel.
+		return ok && len(ch.Pins) == 1
 	})
 
 	body := fmt.Sprintf(`{"type":"event_callback","team_id":"T0FAKE","api_app_id":"A1",
