@@ -21,7 +21,7 @@ var keyEvents = map[EventKind]bool{
 	EventSeverity: true, EventStatus: true, EventUpdate: true, EventNote: true,
 	EventResolved: true, EventReopened: true, EventPaged: true, EventEscalated: true,
 	EventPageAcknowledged: true, EventPageFallback: true, EventPagerUpdate: true,
-	EventAlertLinked: true, EventDeploy: true, EventChannel: true,
+	EventAlertLinked: true, EventDeploy: true, EventChannel: true, EventActionItem: true,
 }
 
 // DraftPostmortem writes a post-mortem draft of the incident in Markdown,
@@ -36,10 +36,16 @@ func (b *Bot) DraftPostmortem(ctx context.Context, id int64, impact Impact) (str
 	if err != nil {
 		return "", err
 	}
-	return Redact(b.postmortem(inc, events, impact)), nil
+	items, err := b.ActionItems(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return Redact(b.postmortem(inc, events, items, impact)), nil
 }
 
-func (b *Bot) postmortem(inc *Incident, events []Event, impact Impact) string {
+func (b *Bot) postmortem(inc *Incident, events []Event, items []ActionItem,
+	impact Impact) string {
+
 	var sb strings.Builder
 	sev, _ := b.policy.Severity(inc.Severity)
 	w := func(format string, args ...any) { fmt.Fprintf(&sb, format, args...) }
@@ -83,12 +89,25 @@ func (b *Bot) postmortem(inc *Incident, events []Event, impact Impact) string {
 
 	w("\n## Mitigation steps taken\n\n")
 	writeQuoted(&sb, events, func(ev Event) bool {
-		return ev.Kind == EventStatus && strings.Contains(ev.Text, "→ "+string(StatusMonitoring)) ||
-			ev.Kind == EventResolved
+		monitoring := strings.Contains(ev.Text, "→ "+string(StatusMonitoring))
+		return ev.Kind == EventStatus && monitoring || ev.Kind == EventResolved
 	}, "_Nothing was marked monitoring. What stopped the harm?_")
 
-	w("\n## Action items\n\n| Owner | Action | Deadline |\n| --- | --- | --- |\n")
-	w("| _someone_ | _what will stop it happening again_ | _a date_ |\n")
+	w("\n## Action items\n\n| Owner | Action | Deadline | Done |\n| --- | --- | --- | --- |\n")
+	for _, it := range items {
+		due, done := "_none set_", ""
+		if !it.Due.IsZero() {
+			due = it.Due.In(b.policy.Location).Format("2006-01-02")
+		}
+		if it.Done() {
+			done = "done " + it.DoneAt.In(b.policy.Location).Format("2006-01-02")
+		}
+		w("| %s | %s | %s | %s |\n", person(it.Owner), tableCell(plainMarkup(it.Text)), due,
+			done)
+	}
+	if len(items) == 0 {
+		w("| _someone_ | _what will stop it happening again_ | _a date_ | |\n")
+	}
 
 	w("\n## Lessons learned\n\n")
 	w("- What went well?\n- What went wrong?\n- Where were we lucky?\n")
@@ -149,6 +168,11 @@ func detected(inc *Incident, events []Event) time.Time {
 		}
 	}
 	return inc.DeclaredAt
+}
+
+// tableCell keeps text from breaking a Markdown table.
+func tableCell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
 }
 
 func durationOr(d time.Duration) string {
@@ -213,7 +237,8 @@ var secretPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`github_pat_[A-Za-z0-9_]{40,}`),
 	regexp.MustCompile(`AKIA[0-9A-Z]{16}`),
 	regexp.MustCompile(`sk_(live|test)_[A-Za-z0-9]{16,}`),
-	regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----`),
+	regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?` +
+		`-----END [A-Z ]*PRIVATE KEY-----`),
 	regexp.MustCompile(`(?i)\b(bearer|token)\s+[A-Za-z0-9._~+/=-]{16,}`),
 	regexp.MustCompile(`(?i)\b(password|passwd|secret|api[_-]?key)\s*[:=]\s*\S+`),
 	regexp.MustCompile(`eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`),

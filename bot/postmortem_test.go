@@ -55,6 +55,21 @@ func TestPostmortemDraftGolden(t *testing.T) {
 		return err
 	})
 
+	loc := f.bot.Policy().Location
+	if _, err := f.bot.AddActionItem(ctx, inc.ID, "UDECL", "UALICE",
+		"Canary gateway config pushes | gate on error rate", time.Date(2026, 12, 10, 0, 0, 0, 0,
+			loc)); err != nil {
+		t.Fatal(err)
+	}
+	done, err := f.bot.AddActionItem(ctx, inc.ID, "UDECL", "UBOB", "Rotate the leaked token",
+		time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.bot.CompleteActionItem(ctx, done.ID, "UBOB"); err != nil {
+		t.Fatal(err)
+	}
+
 	draft, err := f.bot.DraftPostmortem(ctx, inc.ID, bot.Impact{UsersAffected: "about 12%",
 		RevenueLost: "$4,300"})
 	if err != nil {
@@ -89,6 +104,22 @@ func TestPostmortemOfAnOpenIncidentSaysSo(t *testing.T) {
 	}
 	if !strings.Contains(draft, "Draft of an incident still open") {
 		t.Error("the draft of an open incident does not say so")
+	}
+}
+
+func TestActionItemsRefuseBadInput(t *testing.T) {
+	f := newFixture(t)
+	inc := f.declare(t, "Slow search", "P2")
+	ctx := context.Background()
+	if _, err := f.bot.AddActionItem(ctx, inc.ID, "U1", "U2", " ", time.Time{}); err == nil {
+		t.Error("an empty action item was taken")
+	}
+	past := f.clock.Now().AddDate(0, 0, -2)
+	if _, err := f.bot.AddActionItem(ctx, inc.ID, "U1", "U2", "x", past); err == nil {
+		t.Error("a deadline in the past was taken")
+	}
+	if _, err := f.bot.CompleteActionItem(ctx, 99, "U1"); err == nil {
+		t.Error("completing a missing item succeeded")
 	}
 }
 

@@ -129,6 +129,14 @@ type Tx interface {
 	// no documentation link yet, oldest first.
 	UndocumentedEmergencies() ([]*DeployRecord, error)
 
+	// AddActionItem stores an action item and sets its ID;
+	// UpdateActionItem overwrites the stored item with the same ID.
+	AddActionItem(a *ActionItem) error
+	UpdateActionItem(a *ActionItem) error
+	ActionItem(id int64) (*ActionItem, error)
+	// ActionItems lists an incident's action items, oldest first.
+	ActionItems(incidentID int64) ([]ActionItem, error)
+
 	// FirstDelivery records a delivery from an outside sender (a Slack
 	// event id, a webhook id) and reports whether it is the first time
 	// this delivery was seen.

@@ -29,6 +29,7 @@ const (
 	EventPagerUpdate      EventKind = "pager_update"
 	EventAlertLinked      EventKind = "alert_linked"
 	EventDeploy           EventKind = "deploy"
+	EventActionItem       EventKind = "action_item"
 )
 
 // Event is one entry on an incident's timeline: what happened, when, and

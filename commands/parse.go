@@ -26,6 +26,10 @@ var flagAliases = map[string]string{
 	"components": "components",
 	"private":    "private",
 	"summary":    "summary",
+	"due":        "due",
+	"until":      "until",
+	"secondary":  "secondary",
+	"schedule":   "schedule",
 }
 
 // parseArgs splits text into words and flags. A flag takes the next word

@@ -142,6 +142,8 @@ func helpReply(name string) bot.Reply {
 			"moves the status and posts the update",
 		"`" + name + " update &lt;text&gt;` posts a status update here and in the announcements",
 		"`" + name + " note &lt;text&gt;` adds a note to the timeline",
+		"`" + name + " action @owner &lt;text&gt; [--due 2026-12-20]` adds an action item",
+		"`" + name + " actions` lists the action items, with buttons to mark them done",
 		"`" + name + " ack` acknowledges the incident",
 		"`" + name + " timeline` shows what happened, in order",
 		"`" + name + " checklist` shows the response checklist with buttons to tick it",

@@ -115,6 +115,8 @@ var channelCommands = map[string]func(*Router, *request, *bot.Incident, args) (b
 	"resolve":     (*Router).resolve,
 	"reopen":      (*Router).reopen,
 	"show":        (*Router).show,
+	"action":      (*Router).addAction,
+	"actions":     (*Router).listActions,
 }
 
 // notInIncident answers a channel command run outside an incident
@@ -353,6 +355,9 @@ func (r *Router) Action(ctx context.Context, act bot.Action) bot.Reply {
 }
 
 func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
+	if strings.HasPrefix(act.ActionID, bot.ActionItemDone+".") {
+		return r.actionItemDone(req, act.Value)
+	}
 	switch act.ActionID {
 	case bot.ActionPagerAcknowledge:
 		if err := r.bot.AcknowledgePagerIncident(req.ctx, act.Value, req.user); err != nil {

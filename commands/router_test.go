@@ -389,3 +389,35 @@ func TestDeployCommands(t *testing.T) {
 		t.Errorf("unknown: %s", got)
 	}
 }
+
+func TestActionItemCommands(t *testing.T) {
+	f := newFixture(t)
+	inc := f.declare(t, "Checkout slow --sev P2")
+	run := func(cmd string) string { return text(f.run("UALICE", inc.ChannelID, cmd)) }
+
+	cases := []struct{ text, want string }{
+		{"action <@UBOB|bob> Add a checkout latency alert --due 2099-01-31",
+			"Action item AI-1 for <@UBOB>: Add a checkout latency alert, due 2099-01-31"},
+		{"action @nobody fix it", "Nobody in this workspace is called @nobody"},
+		{"action @bob fix it --due 2026-02-30", `"2026-02-30" is not a date`},
+		{"action @bob fix it --due 2001-01-01", "is in the past"},
+		{"action @bob", "Say what is to be done"},
+		{"actions", "AI-1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.text, func(t *testing.T) {
+			if got := run(tc.text); !strings.Contains(got, tc.want) {
+				t.Errorf("%q answered %q, want %q", tc.text, got, tc.want)
+			}
+		})
+	}
+
+	reply := f.router.Action(context.Background(), bot.Action{ActionID: bot.ActionItemDone + ".1",
+		Value: "1", UserID: "UBOB", ChannelID: inc.ChannelID})
+	if !strings.Contains(text(reply), "AI-1 is done") {
+		t.Errorf("done: %s", text(reply))
+	}
+	if got := run("actions"); !strings.Contains(got, ":white_check_mark:") {
+		t.Errorf("after done: %s", got)
+	}
+}
