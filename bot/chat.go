@@ -43,6 +43,13 @@ type GroupResolver interface {
 	GroupMembers(ctx context.Context, group string) ([]string, error)
 }
 
+// FileUploader is a Chat that can share files. The bot posts long texts,
+// such as post-mortem drafts, as files where it can, and as messages
+// elsewhere.
+type FileUploader interface {
+	UploadFile(ctx context.Context, channel, name, title, content string) error
+}
+
 // Errors a Chat reports in a form the bot acts on.
 var (
 	ErrNameTaken    = errors.New("channel name taken")

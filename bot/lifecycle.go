@@ -336,6 +336,9 @@ func (b *Bot) Resolve(ctx context.Context, id int64, by, summary string) (*Incid
 		if err := b.resolvePages(tx, inc); err != nil {
 			return "", "", err
 		}
+		if err := b.schedulePostmortemReminders(tx, inc); err != nil {
+			return "", "", err
+		}
 		msg := resolvedMessage(b, inc)
 		if err := b.post(tx, inc, msg); err != nil {
 			return "", "", err

@@ -22,6 +22,7 @@ var keyEvents = map[EventKind]bool{
 	EventResolved: true, EventReopened: true, EventPaged: true, EventEscalated: true,
 	EventPageAcknowledged: true, EventPageFallback: true, EventPagerUpdate: true,
 	EventAlertLinked: true, EventDeploy: true, EventChannel: true, EventActionItem: true,
+	EventPostmortem: true,
 }
 
 // DraftPostmortem writes a post-mortem draft of the incident in Markdown,

@@ -137,6 +137,11 @@ type Tx interface {
 	// ActionItems lists an incident's action items, oldest first.
 	ActionItems(incidentID int64) ([]ActionItem, error)
 
+	// SavePostmortem stores an incident's post-mortem, replacing the last.
+	SavePostmortem(p *Postmortem) error
+	// Postmortem returns an incident's post-mortem.
+	Postmortem(incidentID int64) (*Postmortem, error)
+
 	// FirstDelivery records a delivery from an outside sender (a Slack
 	// event id, a webhook id) and reports whether it is the first time
 	// this delivery was seen.

@@ -30,6 +30,7 @@ const (
 	EventAlertLinked      EventKind = "alert_linked"
 	EventDeploy           EventKind = "deploy"
 	EventActionItem       EventKind = "action_item"
+	EventPostmortem       EventKind = "postmortem"
 )
 
 // Event is one entry on an incident's timeline: what happened, when, and

@@ -92,3 +92,29 @@ func (r *Router) actionItemDone(req *request, value string) (bot.Reply, error) {
 	}
 	return done(fmt.Sprintf("AI-%d is done: %s", item.ID, item.Text)), nil
 }
+
+// postmortem answers /incident postmortem (the impact form, then the
+// draft) and /incident postmortem done <link>.
+func (r *Router) postmortem(req *request, inc *bot.Incident, a args) (bot.Reply, error) {
+	if strings.EqualFold(a.word(0), "done") {
+		if err := r.bot.PublishPostmortem(req.ctx, inc.ID, req.user, a.rest(1)); err != nil {
+			return bot.Reply{}, err
+		}
+		return done("The post-mortem of " + inc.Ref() + " is recorded as published."), nil
+	}
+	return bot.Reply{Modal: postmortemModal(inc)}, nil
+}
+
+func postmortemModal(inc *bot.Incident) *bot.Modal {
+	return &bot.Modal{
+		ID:       modalPostmortem,
+		Title:    "Post-mortem " + inc.Ref(),
+		Submit:   "Draft it",
+		Metadata: strconv.FormatInt(inc.ID, 10),
+		Inputs: []bot.Input{
+			{ID: inputUsers, Label: "Users affected", Kind: bot.InputText, Optional: true,
+				Hint: "How many, which plans, for how long."},
+			{ID: inputRevenue, Label: "Revenue lost", Kind: bot.InputText, Optional: true},
+		},
+	}
+}

@@ -15,6 +15,8 @@ const (
 	modalResolve = "incident.resolve"
 	modalDeploy  = "deploy.decide"
 
+	modalPostmortem = "incident.postmortem"
+
 	inputTitle      = "title"
 	inputSeverity   = "severity"
 	inputComponents = "components"
@@ -23,6 +25,8 @@ const (
 	inputStatus     = "status"
 	inputUpdate     = "update"
 	inputReason     = "reason"
+	inputUsers      = "users"
+	inputRevenue    = "revenue"
 )
 
 // firstInput names the input a form's error is shown next to.
@@ -36,6 +40,8 @@ func firstInput(modal string) string {
 		return inputSummary
 	case modalDeploy:
 		return inputReason
+	case modalPostmortem:
+		return inputUsers
 	}
 	return ""
 }
@@ -144,6 +150,8 @@ func helpReply(name string) bot.Reply {
 		"`" + name + " note &lt;text&gt;` adds a note to the timeline",
 		"`" + name + " action @owner &lt;text&gt; [--due 2026-12-20]` adds an action item",
 		"`" + name + " actions` lists the action items, with buttons to mark them done",
+		"`" + name + " postmortem` drafts the post-mortem and shares it here; " +
+			"`" + name + " postmortem done &lt;link&gt;` records it published",
 		"`" + name + " ack` acknowledges the incident",
 		"`" + name + " timeline` shows what happened, in order",
 		"`" + name + " checklist` shows the response checklist with buttons to tick it",

@@ -117,6 +117,7 @@ var channelCommands = map[string]func(*Router, *request, *bot.Incident, args) (b
 	"show":        (*Router).show,
 	"action":      (*Router).addAction,
 	"actions":     (*Router).listActions,
+	"postmortem":  (*Router).postmortem,
 }
 
 // notInIncident answers a channel command run outside an incident
@@ -510,6 +511,15 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 			"The form does not name what it is about.")
 	}
 	switch sub.ModalID {
+	case modalPostmortem:
+		pm, err := r.bot.WritePostmortem(req.ctx, id, req.user, bot.Impact{
+			UsersAffected: escapeText(sub.Value(inputUsers)),
+			RevenueLost:   escapeText(sub.Value(inputRevenue))})
+		if err != nil {
+			return bot.Reply{}, err
+		}
+		return done(fmt.Sprintf("The post-mortem draft of INC-%d (%d lines) is being shared "+
+			"in its channel.", pm.IncidentID, strings.Count(pm.Draft, "\n"))), nil
 	case modalDeploy:
 		approve := strings.HasPrefix(sub.Metadata, "approve:")
 		_, name, _ := strings.Cut(sub.Metadata, "|")

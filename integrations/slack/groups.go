@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	slackapi "github.com/slack-go/slack"
+
 	"warroom/bot"
 )
 
@@ -52,4 +54,19 @@ func (c *Client) GroupMembers(ctx context.Context, group string) ([]string, erro
 	}
 	c.groups.members[group] = groupEntry{users: users, at: c.now()}
 	return users, nil
+}
+
+var _ bot.FileUploader = (*Client)(nil)
+
+// UploadFile shares a text file in a channel (files.getUploadURLExternal,
+// the upload, files.completeUploadExternal).
+func (c *Client) UploadFile(ctx context.Context, channel, name, title, content string) error {
+	err := c.call("files.upload", func() error {
+		_, err := c.api.UploadFileContext(ctx, slackapi.UploadFileParameters{
+			Content: content, FileSize: len(content), Filename: name, Title: title,
+			Channel: channel,
+		})
+		return err
+	})
+	return classify("slack file upload of "+name+" to "+channel, err)
 }

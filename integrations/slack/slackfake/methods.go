@@ -17,33 +17,35 @@ type handler func(s *Server, p url.Values) reply
 
 // methods are the Web API methods the fake knows.
 var methods = map[string]handler{
-	"auth.test":              (*Server).authTest,
-	"users.info":             (*Server).usersInfo,
-	"users.list":             (*Server).usersList,
-	"users.lookupByEmail":    (*Server).usersLookupByEmail,
-	"conversations.create":   (*Server).conversationsCreate,
-	"conversations.info":     (*Server).conversationsInfo,
-	"conversations.list":     (*Server).conversationsList,
-	"conversations.setTopic": (*Server).conversationsSetTopic,
-	"conversations.invite":   (*Server).conversationsInvite,
-	"conversations.join":     (*Server).conversationsJoin,
-	"conversations.members":  (*Server).conversationsMembers,
-	"conversations.archive":  (*Server).conversationsArchive,
-	"conversations.open":     (*Server).conversationsOpen,
-	"conversations.history":  (*Server).conversationsHistory,
-	"conversations.replies":  (*Server).conversationsReplies,
-	"chat.postMessage":       (*Server).chatPostMessage,
-	"chat.update":            (*Server).chatUpdate,
-	"chat.delete":            (*Server).chatDelete,
-	"chat.postEphemeral":     (*Server).chatPostEphemeral,
-	"chat.getPermalink":      (*Server).chatGetPermalink,
-	"pins.add":               (*Server).pinsAdd,
-	"pins.remove":            (*Server).pinsRemove,
-	"pins.list":              (*Server).pinsList,
-	"reactions.add":          (*Server).reactionsAdd,
-	"views.open":             (*Server).viewsOpen,
-	"views.update":           (*Server).viewsUpdate,
-	"usergroups.users.list":  (*Server).userGroupsUsersList,
+	"auth.test":                    (*Server).authTest,
+	"users.info":                   (*Server).usersInfo,
+	"users.list":                   (*Server).usersList,
+	"users.lookupByEmail":          (*Server).usersLookupByEmail,
+	"conversations.create":         (*Server).conversationsCreate,
+	"conversations.info":           (*Server).conversationsInfo,
+	"conversations.list":           (*Server).conversationsList,
+	"conversations.setTopic":       (*Server).conversationsSetTopic,
+	"conversations.invite":         (*Server).conversationsInvite,
+	"conversations.join":           (*Server).conversationsJoin,
+	"conversations.members":        (*Server).conversationsMembers,
+	"conversations.archive":        (*Server).conversationsArchive,
+	"conversations.open":           (*Server).conversationsOpen,
+	"conversations.history":        (*Server).conversationsHistory,
+	"conversations.replies":        (*Server).conversationsReplies,
+	"chat.postMessage":             (*Server).chatPostMessage,
+	"chat.update":                  (*Server).chatUpdate,
+	"chat.delete":                  (*Server).chatDelete,
+	"chat.postEphemeral":           (*Server).chatPostEphemeral,
+	"chat.getPermalink":            (*Server).chatGetPermalink,
+	"pins.add":                     (*Server).pinsAdd,
+	"pins.remove":                  (*Server).pinsRemove,
+	"pins.list":                    (*Server).pinsList,
+	"reactions.add":                (*Server).reactionsAdd,
+	"views.open":                   (*Server).viewsOpen,
+	"views.update":                 (*Server).viewsUpdate,
+	"usergroups.users.list":        (*Server).userGroupsUsersList,
+	"files.getUploadURLExternal":   (*Server).filesGetUploadURL,
+	"files.completeUploadExternal": (*Server).filesCompleteUpload,
 }
 
 // Slack's limits the fake enforces.
@@ -86,6 +88,51 @@ func (s *Server) usersInfo(p url.Values) reply {
 		return errReply("user_not_found")
 	}
 	return reply{"user": userJSON(u)}
+}
+
+func (s *Server) filesGetUploadURL(p url.Values) reply {
+	name := p.Get("filename")
+	length, err := strconv.Atoi(p.Get("length"))
+	if name == "" || err != nil || length <= 0 {
+		return errReply("invalid_arguments")
+	}
+	s.seq++
+	id := fmt.Sprintf("F%04d", s.seq)
+	if s.uploads == nil {
+		s.uploads = map[string]*File{}
+	}
+	s.uploads[id] = &File{ID: id, Name: name}
+	return reply{"upload_url": s.srv.URL + "/api/upload/" + id, "file_id": id}
+}
+
+func (s *Server) filesCompleteUpload(p url.Values) reply {
+	var files []struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal([]byte(p.Get("files")), &files); err != nil || len(files) == 0 {
+		return errReply("invalid_arguments")
+	}
+	channel := p.Get("channel_id")
+	if channel != "" {
+		if _, ok := s.channels[channel]; !ok {
+			return errReply("channel_not_found")
+		}
+	}
+
+	var out []map[string]any
+	for _, f := range files {
+		up, ok := s.uploads[f.ID]
+		if !ok || up.Content == "" {
+			return errReply("file_not_found")
+		}
+		done := *up
+		done.Title, done.Channel = f.Title, channel
+		s.files = append(s.files, done)
+		delete(s.uploads, f.ID)
+		out = append(out, map[string]any{"id": f.ID, "title": f.Title})
+	}
+	return reply{"files": out}
 }
 
 func (s *Server) userGroupsUsersList(p url.Values) reply {

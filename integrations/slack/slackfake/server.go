@@ -99,6 +99,8 @@ type Server struct {
 	responses  []ResponseCall
 	responseN  map[string]int
 	groups     map[string][]string
+	uploads    map[string]*File
+	files      []File
 	seq        int
 	tick       int64
 }
@@ -123,6 +125,7 @@ func New(t testing.TB) *Server {
 	})
 
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/upload/{file}", s.serveUpload)
 	mux.HandleFunc("/api/{method}", s.serveAPI)
 	mux.HandleFunc("POST /response/{name}", s.serveResponseURL)
 	s.srv = httptest.NewServer(mux)
@@ -243,6 +246,34 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		out["ok"] = true
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// serveUpload takes the content of a file announced with
+// files.getUploadURLExternal, as Slack's upload URL does.
+func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("file")
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, "no file part", http.StatusBadRequest)
+		return
+	}
+	defer f.Close()
+	content, err := io.ReadAll(io.LimitReader(f, maxBody))
+	if err != nil {
+		http.Error(w, "unreadable file", http.StatusBadRequest)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	up, ok := s.uploads[id]
+	if !ok {
+		http.Error(w, "unknown upload", http.StatusNotFound)
+		return
+	}
+	up.Content = string(content)
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "OK - "+strconv.Itoa(len(content)))
 }
 
 // serveResponseURL records a post to a response URL.

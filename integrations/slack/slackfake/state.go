@@ -132,6 +132,23 @@ func (s *Server) putUser(u User) {
 	s.users[u.ID] = &user{u}
 }
 
+// File is a file uploaded with files.getUploadURLExternal, the upload URL
+// and files.completeUploadExternal.
+type File struct {
+	ID      string
+	Name    string
+	Title   string
+	Channel string
+	Content string
+}
+
+// Files lists the files shared so far, in order.
+func (s *Server) Files() []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]File(nil), s.files...)
+}
+
 // AddUserGroup adds a user group (a Slack subteam, S...) with its members,
 // for usergroups.users.list.
 func (s *Server) AddUserGroup(id string, members ...string) {

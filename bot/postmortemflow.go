@@ -1,0 +1,195 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Postmortem is a post-mortem of an incident: the latest draft, and where
+// it was published once it is.
+type Postmortem struct {
+	IncidentID  int64
+	Draft       string
+	DraftedBy   string
+	DraftedAt   time.Time
+	Published   string
+	PublishedBy string
+	PublishedAt time.Time
+}
+
+const (
+	jobPostmortemShare  JobKind = "postmortem.share"
+	jobPostmortemRemind JobKind = "postmortem.remind"
+)
+
+// WritePostmortem drafts the incident's post-mortem with impact, stores
+// the draft, and owes its upload to the incident channel.
+func (b *Bot) WritePostmortem(ctx context.Context, id int64, by string,
+	impact Impact) (*Postmortem, error) {
+
+	draft, err := b.DraftPostmortem(ctx, id, impact)
+	if err != nil {
+		return nil, err
+	}
+	pm := &Postmortem{IncidentID: id, Draft: draft, DraftedBy: by, DraftedAt: b.clock.Now()}
+	err = b.store.Update(ctx, func(tx Tx) error {
+		inc, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		if old, err := tx.Postmortem(id); err == nil {
+			pm.Published, pm.PublishedBy, pm.PublishedAt = old.Published, old.PublishedBy,
+				old.PublishedAt
+		}
+		if err := tx.SavePostmortem(pm); err != nil {
+			return err
+		}
+		if err := b.addEvent(tx, inc, by, EventPostmortem, "Post-mortem drafted"); err != nil {
+			return err
+		}
+		return b.schedule(tx, inc, jobPostmortemShare, "", struct{}{})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("draft the post-mortem of incident %d: %w", id, err)
+	}
+	b.Wake()
+	return pm, nil
+}
+
+// PublishPostmortem records where the post-mortem was published, ticks
+// the checklist and stops the reminders.
+func (b *Bot) PublishPostmortem(ctx context.Context, id int64, by, link string) error {
+	link = strings.TrimSpace(link)
+	if link == "" {
+		return Invalidf("`/incident postmortem done https://wiki.example/pm/42`",
+			"Give the link where the post-mortem is published.")
+	}
+	err := b.store.Update(ctx, func(tx Tx) error {
+		inc, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		pm, err := tx.Postmortem(id)
+		if errors.Is(err, ErrNotFound) {
+			pm = &Postmortem{IncidentID: id}
+		} else if err != nil {
+			return err
+		}
+		pm.Published, pm.PublishedBy, pm.PublishedAt = link, by, b.clock.Now()
+		if err := tx.SavePostmortem(pm); err != nil {
+			return err
+		}
+		b.tick(inc, AutoPostmortem, by)
+		if err := tx.UpdateIncident(inc); err != nil {
+			return err
+		}
+		if err := b.addEvent(tx, inc, by, EventPostmortem, "Post-mortem published: "+
+			link); err != nil {
+			return err
+		}
+		return b.scheduleSync(tx, inc)
+	})
+	if err != nil {
+		return fmt.Errorf("publish the post-mortem of incident %d: %w", id, err)
+	}
+	b.Wake()
+	return nil
+}
+
+// schedulePostmortemReminders owes the commander reminders of the
+// post-mortem a day after resolution and when it is due.
+func (b *Bot) schedulePostmortemReminders(tx Tx, inc *Incident) error {
+	for i, at := range []time.Time{inc.ResolvedAt.Add(24 * time.Hour), inc.PostmortemDue} {
+		if !at.After(inc.ResolvedAt) {
+			continue
+		}
+		body, err := json.Marshal(map[string]int64{"incident": inc.ID})
+		if err != nil {
+			return err
+		}
+		err = tx.Schedule(&Job{Kind: jobPostmortemRemind, IncidentID: inc.ID,
+			Key: fmt.Sprintf("postmortem-remind:%d:%d", inc.ID, i), DueAt: at, Payload: body,
+			CreatedAt: b.clock.Now()})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handlePostmortem shares a draft, or reminds the commander of an
+// unpublished post-mortem.
+func (b *Bot) handlePostmortem(ctx context.Context, job Job) error {
+	var (
+		inc *Incident
+		pm  *Postmortem
+	)
+	err := b.store.View(ctx, func(tx Tx) error {
+		var err error
+		if inc, err = tx.Incident(job.IncidentID); err != nil {
+			return err
+		}
+		pm, err = tx.Postmortem(job.IncidentID)
+		if errors.Is(err, ErrNotFound) {
+			pm, err = &Postmortem{}, nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("load the post-mortem of incident %d: %w", job.IncidentID, err)
+	}
+
+	if job.Kind == jobPostmortemRemind {
+		if pm.Published != "" || inc.Open() || inc.ChannelID == "" {
+			return nil
+		}
+		left := inc.PostmortemDue.Sub(b.clock.Now())
+		text := fmt.Sprintf(":memo: %s: the post-mortem of %s is due %s.",
+			mentionOr(inc.Commander, "Commander"), inc.Ref(), b.FormatTime(inc.PostmortemDue))
+		if left <= 0 {
+			text = fmt.Sprintf(":memo: %s: the post-mortem of %s is due now.",
+				mentionOr(inc.Commander, "Commander"), inc.Ref())
+		}
+		text += " `/incident postmortem` drafts it; `/incident postmortem done <link>` " +
+			"records it published."
+		_, err := b.chat.Post(ctx, inc.ChannelID, Message{Text: text})
+		return err
+	}
+
+	if pm.Draft == "" || inc.ChannelID == "" {
+		return nil
+	}
+	name := fmt.Sprintf("postmortem-%s-%s.md", inc.DeclaredAt.In(b.policy.Location).
+		Format("2006-01-02"), Slug(inc.Title, 60))
+	title := "Post-mortem draft of " + inc.Ref()
+	if up, ok := b.chat.(FileUploader); ok {
+		return up.UploadFile(ctx, inc.ChannelID, name, title, pm.Draft)
+	}
+	_, err = b.chat.Post(ctx, inc.ChannelID, draftMessage(title, pm.Draft))
+	return err
+}
+
+// draftMessage carries a draft as a message, for chats without files.
+func draftMessage(title, draft string) Message {
+	blocks := []Block{{Kind: BlockHeader, Text: title}}
+	var part strings.Builder
+	for _, line := range strings.SplitAfter(draft, "\n") {
+		if part.Len()+len(line) > 2900 {
+			blocks = append(blocks, Block{Kind: BlockSection, Text: part.String()})
+			part.Reset()
+		}
+		part.WriteString(line)
+	}
+	if part.Len() > 0 {
+		blocks = append(blocks, Block{Kind: BlockSection, Text: part.String()})
+	}
+	if len(blocks) > 50 {
+		blocks = append(blocks[:49], Block{Kind: BlockContext,
+			Text: "The draft is longer than a message: `warroom postmortem` prints it whole."})
+	}
+	return Message{Text: title, Blocks: blocks}
+}
