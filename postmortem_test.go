@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +72,92 @@ func TestPostmortemInSlack(t *testing.T) {
 		if strings.Contains(m.Text, "post-mortem of INC-1 is due") {
 			t.Error("reminded after the post-mortem was published")
 		}
+	}
+}
+
+// TestPostmortemFromALongChannel drafts from a channel of 2,000 messages
+// over many history pages, with threads, a pin, a key reaction, a pasted
+// token and a rate limit in the middle of the paging.
+func TestPostmortemFromALongChannel(t *testing.T) {
+	w := newWorld(t)
+	w.slack.SetEpoch(w.clock.Now().Add(time.Minute))
+	r := w.start(t)
+
+	r.command(t, w, "UDANA", "CGENERAL", "declare Storage slow --sev P2")
+	var ch slackfake.Channel
+	eventually(t, "the channel", func() bool {
+		var ok bool
+		ch, ok = w.slack.ChannelByName("incident-20261203-storage-slow")
+		return ok && len(ch.Pins) == 1
+	})
+
+	var parent string
+	for i := 0; i < 2000; i++ {
+		m := slackfake.Message{User: "UOMAR", Text: fmt.Sprintf("looking at shard %d", i)}
+		switch {
+		case i == 500:
+			m.Text = "ROOT CAUSE: the S3 bucket hit its request limit"
+			m.Reactions = map[string][]string{"pushpin": {"UDANA"}}
+		case i == 900:
+			m.Text = "here is the key xoxb-1234567890-abcdefghijkl"
+		case i%100 == 0:
+			parent = ""
+		case i%100 < 5 && parent != "":
+			m.ThreadTS = parent
+			m.Text = fmt.Sprintf("thread reply %d", i)
+		}
+		ts := w.slack.AddMessage(ch.ID, m)
+		if i%100 == 0 {
+			parent = ts
+		}
+	}
+	w.slack.FailNext("conversations.history", slackfake.Fault{Status: 429, RetryAfter: 1})
+
+	w.clock.Add(time.Hour)
+	r.command(t, w, "UDANA", ch.ID, "postmortem")
+	var view slackfake.View
+	eventually(t, "the impact form", func() bool {
+		for _, v := range w.slack.Views() {
+			if v.CallbackID == "incident.postmortem" {
+				view = v
+				return true
+			}
+		}
+		return false
+	})
+	r.submit(t, "UDANA", "dana", view.CallbackID, view.PrivateMetadata, nil)
+	deadline := time.Now().Add(15 * time.Second)
+	for len(w.slack.Files()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no draft after 15s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	draft := w.slack.Files()[0].Content
+	if strings.Contains(draft, "xoxb-") {
+		t.Error("the token made it into the draft")
+	}
+	if !strings.Contains(draft, "**key message** ROOT CAUSE: the S3 bucket hit its request limit") {
+		t.Errorf("the key message is not in the timeline in full")
+	}
+	if !strings.Contains(draft, "Draft of an incident still open") {
+		t.Error("the draft does not say the incident is open")
+	}
+	if pages := len(w.slack.CallsTo("conversations.history")); pages < 10 {
+		t.Errorf("%d history calls: the channel was not read a page at a time", pages)
+	}
+	if len(w.slack.CallsTo("conversations.replies")) == 0 {
+		t.Error("no thread was read")
+	}
+	total := 0
+	for _, line := range strings.Split(draft, "\n") {
+		var n int
+		if _, err := fmt.Sscanf(line, "- … %d message", &n); err == nil {
+			total += n
+		}
+	}
+	if total != 1999 {
+		t.Errorf("the timeline condenses %d messages, want 1999 (2,000 but the key one)", total)
 	}
 }

@@ -1,6 +1,11 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Frontdoor turns what people do in a chat into calls on the bot: the
 // chat adapters (Slack, the terminal shell) call it, and the command router
@@ -82,4 +87,27 @@ type ChannelMessage struct {
 	Text      string
 	TS        string
 	ThreadTS  string
+	// Pinned and Reactions are known for messages read from history.
+	Pinned    bool
+	Reactions []string
+}
+
+// HistoryReader is a Chat that can read a channel's past messages,
+// thread replies included; the bot fills in the timeline from it before
+// drafting a post-mortem, so messages missed live are not lost.
+type HistoryReader interface {
+	// History calls visit with every message of channel since since.
+	History(ctx context.Context, channel string, since time.Time,
+		visit func(ChannelMessage) error) error
+}
+
+// tsTime reads a chat message timestamp ("1700000000.000100").
+func tsTime(ts string) (time.Time, bool) {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil || s <= 0 {
+		return time.Time{}, false
+	}
+	us, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+	return time.Unix(s, us*1000).UTC(), true
 }

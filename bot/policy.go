@@ -30,6 +30,9 @@ type Policy struct {
 	Checklist []ChecklistStep
 	// PostmortemDue is how long after resolution the post-mortem is due.
 	PostmortemDue time.Duration
+	// KeyReaction marks a channel message as a key event, such as
+	// "pushpin".
+	KeyReaction string
 	// OnCall is who gets paged and how pages escalate.
 	OnCall OnCallPolicy
 	// Alerts routes Alertmanager's alerts.

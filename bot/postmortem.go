@@ -14,17 +14,6 @@ type Impact struct {
 	RevenueLost   string
 }
 
-// keyEvents are shown in full in a post-mortem's timeline; the rest, the
-// channel's conversation, is condensed between them.
-var keyEvents = map[EventKind]bool{
-	EventDeclared: true, EventAcknowledged: true, EventCommander: true, EventRole: true,
-	EventSeverity: true, EventStatus: true, EventUpdate: true, EventNote: true,
-	EventResolved: true, EventReopened: true, EventPaged: true, EventEscalated: true,
-	EventPageAcknowledged: true, EventPageFallback: true, EventPagerUpdate: true,
-	EventAlertLinked: true, EventDeploy: true, EventChannel: true, EventActionItem: true,
-	EventPostmortem: true,
-}
-
 // DraftPostmortem writes a post-mortem draft of the incident in Markdown,
 // following the organisation's template, from what warroom saw: every
 // line comes from the timeline. Secrets that appear in it are redacted.
@@ -117,8 +106,8 @@ func (b *Bot) postmortem(inc *Incident, events []Event, items []ActionItem,
 	return sb.String()
 }
 
-// writeTimeline lists the key events in full and condenses the
-// conversation between them to a count of messages and speakers.
+// writeTimeline lists the events in full and condenses the conversation
+// between them to a count of messages and speakers.
 func (b *Bot) writeTimeline(sb *strings.Builder, inc *Incident, events []Event) {
 	var (
 		chat     int
@@ -134,7 +123,9 @@ func (b *Bot) writeTimeline(sb *strings.Builder, inc *Incident, events []Event) 
 		clear(speakers)
 	}
 	for _, ev := range events {
-		if !keyEvents[ev.Kind] {
+		// Everything warroom saw happen is shown in full; of the channel's
+		// conversation, only the messages people marked as key.
+		if ev.Kind == EventMessage {
 			chat++
 			speakers[ev.Actor] = true
 			continue

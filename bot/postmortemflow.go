@@ -12,7 +12,9 @@ import (
 // Postmortem is a post-mortem of an incident: the latest draft, and where
 // it was published once it is.
 type Postmortem struct {
-	IncidentID  int64
+	IncidentID int64
+	// Impact is what the people who asked for the draft said it cost.
+	Impact      Impact
 	Draft       string
 	DraftedBy   string
 	DraftedAt   time.Time
@@ -26,35 +28,33 @@ const (
 	jobPostmortemRemind JobKind = "postmortem.remind"
 )
 
-// WritePostmortem drafts the incident's post-mortem with impact, stores
-// the draft, and owes its upload to the incident channel.
+// WritePostmortem stores the impact and owes the incident a post-mortem
+// draft: a job fills in the timeline from the channel's history, drafts,
+// stores the draft and shares it in the channel.
 func (b *Bot) WritePostmortem(ctx context.Context, id int64, by string,
 	impact Impact) (*Postmortem, error) {
 
-	draft, err := b.DraftPostmortem(ctx, id, impact)
-	if err != nil {
-		return nil, err
-	}
-	pm := &Postmortem{IncidentID: id, Draft: draft, DraftedBy: by, DraftedAt: b.clock.Now()}
-	err = b.store.Update(ctx, func(tx Tx) error {
+	pm := &Postmortem{IncidentID: id, Impact: impact, DraftedBy: by}
+	err := b.store.Update(ctx, func(tx Tx) error {
 		inc, err := tx.Incident(id)
 		if err != nil {
 			return err
 		}
 		if old, err := tx.Postmortem(id); err == nil {
+			pm.Draft, pm.DraftedAt = old.Draft, old.DraftedAt
 			pm.Published, pm.PublishedBy, pm.PublishedAt = old.Published, old.PublishedBy,
 				old.PublishedAt
 		}
 		if err := tx.SavePostmortem(pm); err != nil {
 			return err
 		}
-		if err := b.addEvent(tx, inc, by, EventPostmortem, "Post-mortem drafted"); err != nil {
-			return err
-		}
 		return b.schedule(tx, inc, jobPostmortemShare, "", struct{}{})
 	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFoundf("", "There is no incident INC-%d.", id)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("draft the post-mortem of incident %d: %w", id, err)
+		return nil, fmt.Errorf("ask for the post-mortem of incident %d: %w", id, err)
 	}
 	b.Wake()
 	return pm, nil
@@ -160,9 +160,32 @@ func (b *Bot) handlePostmortem(ctx context.Context, job Job) error {
 		return err
 	}
 
-	if pm.Draft == "" || inc.ChannelID == "" {
+	if inc.ChannelID == "" {
 		return nil
 	}
+	if _, err := b.backfill(ctx, inc); err != nil {
+		return err
+	}
+	draft, err := b.DraftPostmortem(ctx, inc.ID, pm.Impact)
+	if err != nil {
+		return err
+	}
+	err = b.store.Update(ctx, func(tx Tx) error {
+		fresh, err := tx.Postmortem(inc.ID)
+		if err != nil {
+			return err
+		}
+		fresh.Draft, fresh.DraftedAt = draft, b.clock.Now()
+		if err := tx.SavePostmortem(fresh); err != nil {
+			return err
+		}
+		return b.addEvent(tx, inc, fresh.DraftedBy, EventPostmortem, "Post-mortem drafted")
+	})
+	if err != nil {
+		return fmt.Errorf("store the post-mortem draft of %s: %w", inc.Ref(), err)
+	}
+	pm.Draft = draft
+
 	name := fmt.Sprintf("postmortem-%s-%s.md", inc.DeclaredAt.In(b.policy.Location).
 		Format("2006-01-02"), Slug(inc.Title, 60))
 	title := "Post-mortem draft of " + inc.Ref()

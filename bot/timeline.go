@@ -31,6 +31,9 @@ const (
 	EventDeploy           EventKind = "deploy"
 	EventActionItem       EventKind = "action_item"
 	EventPostmortem       EventKind = "postmortem"
+	// EventKeyMessage is a message people marked as important: pinned,
+	// or given the policy's key reaction.
+	EventKeyMessage EventKind = "key_message"
 )
 
 // Event is one entry on an incident's timeline: what happened, when, and
@@ -42,4 +45,7 @@ type Event struct {
 	Actor      string
 	Kind       EventKind
 	Text       string
+	// Ref is the chat message the event comes from, for messages; the
+	// timeline holds each message once.
+	Ref string
 }

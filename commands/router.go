@@ -518,8 +518,8 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 		if err != nil {
 			return bot.Reply{}, err
 		}
-		return done(fmt.Sprintf("The post-mortem draft of INC-%d (%d lines) is being shared "+
-			"in its channel.", pm.IncidentID, strings.Count(pm.Draft, "\n"))), nil
+		return done(fmt.Sprintf("Drafting the post-mortem of INC-%d from its timeline and "+
+			"channel; it will be shared in the channel as a file.", pm.IncidentID)), nil
 	case modalDeploy:
 		approve := strings.HasPrefix(sub.Metadata, "approve:")
 		_, name, _ := strings.Cut(sub.Metadata, "|")

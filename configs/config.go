@@ -174,6 +174,9 @@ type IncidentsConfig struct {
 	PostmortemDue time.Duration `yaml:"postmortem_due"`
 	// DefaultSeverity is given to incidents declared without one.
 	DefaultSeverity string `yaml:"default_severity"`
+	// KeyReaction is the reaction (without colons) that makes a channel
+	// message a key event of the timeline; pinned messages are too.
+	KeyReaction string `yaml:"key_reaction"`
 	// Checklist is the response procedure.
 	Checklist []ChecklistStep `yaml:"checklist"`
 	// Severities are ordered from most to least severe.
@@ -448,6 +451,7 @@ func Default() *Config {
 		},
 		Incidents: IncidentsConfig{
 			ChannelPrefix: "incident",
+			KeyReaction:   "pushpin",
 			Admins:        []string{},
 			PostmortemDue: 48 * time.Hour,
 			Checklist: []ChecklistStep{
@@ -765,6 +769,7 @@ func (c *Config) Policy() (bot.Policy, error) {
 		AnnounceChannel: in.AnnouncementsChannel,
 		ChannelPrefix:   in.ChannelPrefix,
 		DefaultSeverity: in.DefaultSeverity,
+		KeyReaction:     in.KeyReaction,
 		PostmortemDue:   in.PostmortemDue,
 	}
 	for _, s := range in.Severities {

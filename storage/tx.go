@@ -223,9 +223,21 @@ func (t *Tx) CountOpenBySeverity() (map[string]int, error) {
 // returns an error wrapping bot.ErrNotFound when the incident does not
 // exist.
 func (t *Tx) AddEvent(ev *bot.Event) error {
+	if ev.Ref != "" {
+		var seen bool
+		err := t.tx.QueryRowContext(t.ctx, "SELECT EXISTS (SELECT 1 FROM events WHERE "+
+			"incident_id = ? AND ref = ?)", ev.IncidentID, ev.Ref).Scan(&seen)
+		if err != nil {
+			return fmt.Errorf("check event %s of incident %d: %w", ev.Ref, ev.IncidentID, err)
+		}
+		if seen {
+			ev.ID = 0
+			return nil
+		}
+	}
 	res, err := t.tx.ExecContext(t.ctx,
-		"INSERT INTO events (incident_id, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)",
-		ev.IncidentID, millis(ev.At), ev.Actor, string(ev.Kind), ev.Text)
+		"INSERT INTO events (incident_id, at, actor, kind, text, ref) VALUES (?, ?, ?, ?, ?, ?)",
+		ev.IncidentID, millis(ev.At), ev.Actor, string(ev.Kind), ev.Text, ev.Ref)
 	if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
 		return fmt.Errorf("add %s event: incident %d: %w", ev.Kind, ev.IncidentID,
 			bot.ErrNotFound)
@@ -246,7 +258,7 @@ func (t *Tx) AddEvent(ev *bot.Event) error {
 // Timeline lists an incident's events by time, and in the order they were
 // added when two have the same time. An unknown incident has no events.
 func (t *Tx) Timeline(incidentID int64) ([]bot.Event, error) {
-	rows, err := t.tx.QueryContext(t.ctx, "SELECT id, incident_id, at, actor, kind, text "+
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT id, incident_id, at, actor, kind, text, ref "+
 		"FROM events WHERE incident_id = ? ORDER BY at, id", incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("load timeline of incident %d: %w", incidentID, err)
@@ -260,7 +272,7 @@ func (t *Tx) Timeline(incidentID int64) ([]bot.Event, error) {
 			at   sql.NullInt64
 			kind string
 		)
-		err := rows.Scan(&ev.ID, &ev.IncidentID, &at, &ev.Actor, &kind, &ev.Text)
+		err := rows.Scan(&ev.ID, &ev.IncidentID, &at, &ev.Actor, &kind, &ev.Text, &ev.Ref)
 		if err != nil {
 			return nil, fmt.Errorf("load timeline of incident %d: %w", incidentID, err)
 		}

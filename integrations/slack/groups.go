@@ -44,7 +44,7 @@ func (c *Client) GroupMembers(ctx context.Context, group string) ([]string, erro
 		if ok {
 			return e.users, nil
 		}
-		return nil, classify("slack usergroups.users.list of "+group, err)
+		return nil, classify("usergroups.users.list of "+group, err)
 	}
 
 	c.groups.mu.Lock()
@@ -68,5 +68,5 @@ func (c *Client) UploadFile(ctx context.Context, channel, name, title, content s
 		})
 		return err
 	})
-	return classify("slack file upload of "+name+" to "+channel, err)
+	return classify("file upload of "+name+" to "+channel, err)
 }

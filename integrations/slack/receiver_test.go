@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -939,7 +940,7 @@ func TestEvents(t *testing.T) {
 				t.Errorf("status = %d, want %d", rec.Code, tt.status)
 			}
 			if len(h.fd.messages) != len(tt.want) ||
-				(len(tt.want) == 1 && h.fd.messages[0] != tt.want[0]) {
+				(len(tt.want) == 1 && !reflect.DeepEqual(h.fd.messages[0], tt.want[0])) {
 				t.Errorf("messages = %+v, want %+v", h.fd.messages, tt.want)
 			}
 		})

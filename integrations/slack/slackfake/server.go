@@ -103,6 +103,7 @@ type Server struct {
 	files      []File
 	seq        int
 	tick       int64
+	epoch      int64
 }
 
 // New starts a fake on loopback; it is closed when the test ends. The bot

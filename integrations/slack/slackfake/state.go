@@ -369,7 +369,19 @@ func (s *Server) byName(name string) *channel {
 func (s *Server) nextTS() string {
 	s.tick++
 	micros := s.tick * 100
-	return fmt.Sprintf("%d.%06d", 1700000000+micros/1e6, micros%1e6)
+	epoch := s.epoch
+	if epoch == 0 {
+		epoch = 1700000000
+	}
+	return fmt.Sprintf("%d.%06d", epoch+micros/1e6, micros%1e6)
+}
+
+// SetEpoch makes message timestamps count up from t (1700000000, in
+// November 2023, by default), for tests whose clock is elsewhere.
+func (s *Server) SetEpoch(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.epoch = t.Unix()
 }
 
 // nextID returns a new id with prefix that no channel has yet.
