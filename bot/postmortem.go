@@ -131,11 +131,21 @@ func (b *Bot) writeTimeline(sb *strings.Builder, inc *Incident, events []Event) 
 			continue
 		}
 		flush()
-		fmt.Fprintf(sb, "- `%s` (T+%s) **%s** %s — %s\n", b.FormatTime(ev.At),
+		when := "`" + b.FormatTime(ev.At) + "`"
+		if ev.Ref != "" && inc.ChannelID != "" {
+			when = fmt.Sprintf("[%s](%s)", when, messageLink(inc.ChannelID, ev.Ref))
+		}
+		fmt.Fprintf(sb, "- %s (T+%s) **%s** %s — %s\n", when,
 			FormatDuration(ev.At.Sub(inc.DeclaredAt)), strings.ReplaceAll(string(ev.Kind), "_",
 				" "), plainMarkup(ev.Text), person(ev.Actor))
 	}
 	flush()
+}
+
+// messageLink links to a Slack message from anywhere: Slack sends the
+// reader on to the workspace the channel belongs to.
+func messageLink(channel, ts string) string {
+	return "https://slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
 }
 
 func writeQuoted(sb *strings.Builder, events []Event, pick func(Event) bool, none string) {
