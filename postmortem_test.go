@@ -138,7 +138,8 @@ func TestPostmortemFromALongChannel(t *testing.T) {
 	if strings.Contains(draft, "xoxb-") {
 		t.Error("the token made it into the draft")
 	}
-	if !strings.Contains(draft, "**key message** ROOT CAUSE: the S3 bucket hit its request limit") ||
+	key := "**key message** ROOT CAUSE: the S3 bucket hit its request limit"
+	if !strings.Contains(draft, key) ||
 		!strings.Contains(draft, "](https://slack.com/archives/"+ch.ID+"/p") {
 		t.Errorf("the key message is not in the timeline in full")
 	}
