@@ -30,6 +30,14 @@ func (a *ActionItem) Done() bool { return !a.DoneAt.IsZero() }
 // item's id.
 const ActionItemDone = "action_item.done"
 
+// ShortcutPrefix starts the ActionID of a message shortcut, followed by
+// the shortcut's callback id; the Action's Value is the message's text.
+const ShortcutPrefix = "shortcut."
+
+// ShortcutAddActionItem is the callback id of the "Add as action item"
+// message shortcut.
+const ShortcutAddActionItem = "add_action_item"
+
 // AddActionItem gives the incident an action item for owner, due at due
 // (zero for none), and puts it on the timeline.
 func (b *Bot) AddActionItem(ctx context.Context, incidentID int64, by, owner, text string,

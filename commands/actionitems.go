@@ -118,3 +118,54 @@ func postmortemModal(inc *bot.Incident) *bot.Modal {
 		},
 	}
 }
+
+// actionItemForm opens the form of the "Add as action item" shortcut,
+// with the message as the item's text.
+func (r *Router) actionItemForm(req *request, act bot.Action) (bot.Reply, error) {
+	inc, err := r.bot.IncidentInChannel(req.ctx, act.ChannelID)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	return bot.Reply{Modal: &bot.Modal{
+		ID: modalActionItem, Title: "Action item", Submit: "Add",
+		Metadata: strconv.FormatInt(inc.ID, 10),
+		Inputs: []bot.Input{
+			{ID: inputText, Label: "What is to be done", Kind: bot.InputMultiline,
+				Initial: []string{plain(act.Value)}, MaxLen: 1000},
+			{ID: inputOwner, Label: "Owner", Kind: bot.InputText,
+				Hint: "Their handle, such as @alice."},
+			{ID: inputDue, Label: "Deadline", Kind: bot.InputText, Optional: true,
+				Hint: "A date such as 2026-12-20."},
+		},
+	}}, nil
+}
+
+// submitActionItem adds the item the shortcut's form describes.
+func (r *Router) submitActionItem(req *request, id int64, sub bot.Submission) (bot.Reply,
+	error) {
+
+	owner, err := r.user(req, strings.TrimSpace(sub.Value(inputOwner)), "@alice")
+	if err != nil {
+		return bot.Reply{FieldErrors: map[string]string{inputOwner: bot.AsError(err).Message}},
+			nil
+	}
+	var due time.Time
+	if s := strings.TrimSpace(sub.Value(inputDue)); s != "" {
+		due, err = time.ParseInLocation("2006-01-02", s, r.bot.Policy().Location)
+		if err != nil {
+			return bot.Reply{FieldErrors: map[string]string{inputDue: "Write a date such as " +
+				"2026-12-20."}}, nil
+		}
+	}
+	item, err := r.bot.AddActionItem(req.ctx, id, req.user, owner,
+		escapeText(sub.Value(inputText)), due)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	return done(fmt.Sprintf("Action item AI-%d for <@%s> added.", item.ID, item.Owner)), nil
+}
+
+// plain undoes chat escaping, for text shown in a form.
+func plain(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}

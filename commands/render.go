@@ -16,6 +16,7 @@ const (
 	modalDeploy  = "deploy.decide"
 
 	modalPostmortem = "incident.postmortem"
+	modalActionItem = "incident.action_item"
 
 	inputTitle      = "title"
 	inputSeverity   = "severity"
@@ -26,6 +27,9 @@ const (
 	inputUpdate     = "update"
 	inputReason     = "reason"
 	inputUsers      = "users"
+	inputText       = "text"
+	inputOwner      = "owner"
+	inputDue        = "due"
 	inputRevenue    = "revenue"
 )
 
@@ -42,6 +46,8 @@ func firstInput(modal string) string {
 		return inputReason
 	case modalPostmortem:
 		return inputUsers
+	case modalActionItem:
+		return inputText
 	}
 	return ""
 }

@@ -359,6 +359,9 @@ func (r *Router) action(req *request, act bot.Action) (bot.Reply, error) {
 	if strings.HasPrefix(act.ActionID, bot.ActionItemDone+".") {
 		return r.actionItemDone(req, act.Value)
 	}
+	if act.ActionID == bot.ShortcutPrefix+bot.ShortcutAddActionItem {
+		return r.actionItemForm(req, act)
+	}
 	switch act.ActionID {
 	case bot.ActionPagerAcknowledge:
 		if err := r.bot.AcknowledgePagerIncident(req.ctx, act.Value, req.user); err != nil {
@@ -511,6 +514,8 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 			"The form does not name what it is about.")
 	}
 	switch sub.ModalID {
+	case modalActionItem:
+		return r.submitActionItem(req, id, sub)
 	case modalPostmortem:
 		pm, err := r.bot.WritePostmortem(req.ctx, id, req.user, bot.Impact{
 			UsersAffected: escapeText(sub.Value(inputUsers)),

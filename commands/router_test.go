@@ -421,3 +421,38 @@ func TestActionItemCommands(t *testing.T) {
 		t.Errorf("after done: %s", got)
 	}
 }
+
+func TestAddAsActionItemShortcut(t *testing.T) {
+	f := newFixture(t)
+	inc := f.declare(t, "Disk full --sev P2")
+	ctx := context.Background()
+
+	reply := f.router.Action(ctx, bot.Action{ActionID: bot.ShortcutPrefix +
+		bot.ShortcutAddActionItem, Value: "we need disk alerts &amp; a runbook",
+		UserID: "UALICE", ChannelID: inc.ChannelID})
+	if reply.Modal == nil || reply.Modal.Inputs[0].Initial[0] != "we need disk alerts & a runbook" {
+		t.Fatalf("no form with the message: %+v", reply)
+	}
+	sub := bot.Submission{ModalID: reply.Modal.ID, Metadata: reply.Modal.Metadata,
+		UserID: "UALICE", Values: map[string][]string{"text": {"we need disk alerts"},
+			"owner": {"@nobody"}}}
+	if got := f.router.Submit(ctx, sub); got.FieldErrors["owner"] == "" {
+		t.Errorf("an unknown owner was taken: %+v", got)
+	}
+	sub.Values["owner"] = []string{"@bob"}
+	sub.Values["due"] = []string{"2099-02-30"}
+	if got := f.router.Submit(ctx, sub); got.FieldErrors["due"] == "" {
+		t.Errorf("an impossible date was taken: %+v", got)
+	}
+	sub.Values["due"] = []string{"2099-03-01"}
+	if got := text(f.router.Submit(ctx, sub)); !strings.Contains(got, "AI-1 for <@UBOB>") {
+		t.Errorf("submit: %s", got)
+	}
+
+	reply = f.router.Action(ctx, bot.Action{ActionID: bot.ShortcutPrefix +
+		bot.ShortcutAddActionItem, Value: "x", UserID: "UALICE", ChannelID: "CGENERAL"})
+	if !strings.Contains(text(reply), "only in an incident channel") &&
+		!strings.Contains(text(reply), "not an incident channel") {
+		t.Errorf("outside an incident channel: %s", text(reply))
+	}
+}

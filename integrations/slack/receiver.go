@@ -358,8 +358,12 @@ func (r *Receiver) interaction(
 	case slackapi.InteractionTypeViewSubmission:
 		return r.viewSubmission(ctx, requestID, ic), nil
 
+	case slackapi.InteractionTypeMessageAction:
+		r.blockActions(ctx, requestID, ic)
+		return nil, nil
+
 	case slackapi.InteractionTypeViewClosed, slackapi.InteractionTypeShortcut,
-		slackapi.InteractionTypeMessageAction, slackapi.InteractionTypeBlockSuggestion,
+		slackapi.InteractionTypeBlockSuggestion,
 		slackapi.InteractionTypeInteractionMessage, slackapi.InteractionTypeDialogSubmission,
 		slackapi.InteractionTypeDialogCancellation, slackapi.InteractionTypeDialogSuggestion,
 		slackapi.InteractionTypeWorkflowStepEdit:
@@ -400,6 +404,20 @@ func (r *Receiver) blockActions(
 			UserName:  firstNonEmpty(ic.User.Name, ic.User.Username),
 			ChannelID: to.ChannelID,
 			MessageTS: messageTS,
+			ReplyTo:   to,
+			RequestID: requestID,
+		})
+	}
+	if ic.Type == slackapi.InteractionTypeMessageAction && ic.CallbackID != "" {
+		// A message shortcut: its callback id names it, the message is its
+		// value.
+		acts = append(acts, bot.Action{
+			ActionID:  bot.ShortcutPrefix + ic.CallbackID,
+			Value:     ic.Message.Text,
+			UserID:    ic.User.ID,
+			UserName:  firstNonEmpty(ic.User.Name, ic.User.Username),
+			ChannelID: to.ChannelID,
+			MessageTS: ic.Message.Timestamp,
 			ReplyTo:   to,
 			RequestID: requestID,
 		})
