@@ -54,7 +54,8 @@ func (b *Bot) postmortem(inc *Incident, events []Event, items []ActionItem,
 	}
 	w("| | |\n| --- | --- |\n")
 	w("| Severity | %s %s |\n", sev.Name, sev.Label)
-	w("| Components | %s |\n", strings.Join(b.policy.ComponentNames(inc.Components), ", "))
+	w("| Components | %s |\n", orText(strings.Join(b.policy.ComponentNames(inc.Components),
+		", "), "none named"))
 	w("| Commander | %s |\n", person(inc.Commander))
 	w("| Started | %s |\n", b.FormatTime(inc.DeclaredAt))
 	w("| Detected | %s |\n", b.FormatTime(detected(inc, events)))
