@@ -6,11 +6,17 @@ import (
 	"testing"
 	"time"
 
+	"warroom/integrations/github/githubfake"
 	"warroom/integrations/slack/slackfake"
 )
 
 func TestPostmortemInSlack(t *testing.T) {
 	w := newWorld(t)
+	gh := githubfake.New(t)
+	w.cfg.GitHub.APIURL = gh.URL()
+	w.cfg.GitHub.Token = "gh-token"
+	w.cfg.GitHub.PostmortemsRepo = "acme/postmortems"
+	w.cfg.GitHub.Users = map[string]string{"UOMAR": "omar-gh"}
 	r := w.start(t)
 
 	r.command(t, w, "UDANA", "CGENERAL", "declare Login broken --sev P2")
@@ -55,6 +61,40 @@ func TestPostmortemInSlack(t *testing.T) {
 		if !strings.Contains(f.Content, want) {
 			t.Errorf("the draft lacks %q:\n%s", want, f.Content)
 		}
+	}
+
+	// The draft is a pull request too, and the action item an issue.
+	eventually(t, "the pull request", func() bool {
+		return hasText(w.slack.Messages(ch.ID), "is a pull request")
+	})
+	prs, issues := gh.PullRequests(), gh.Issues()
+	if len(prs) != 1 || prs[0].Head != "warroom/postmortem-inc-1" || len(issues) != 1 ||
+		issues[0].Title != "Add a login canary" || issues[0].Assignees[0] != "omar-gh" {
+		t.Fatalf("pull requests %+v, issues %+v", prs, issues)
+	}
+	file, ok := gh.File("acme/postmortems", "warroom/postmortem-inc-1",
+		"postmortems/2026-12-03-login-broken.md")
+	if !ok || !strings.Contains(file, "# Post-mortem: INC-1 Login broken") {
+		t.Errorf("the pull request's file: %q", file)
+	}
+
+	// Drafting again updates the same pull request and opens no new issue.
+	r.command(t, w, "UDANA", ch.ID, "postmortem")
+	eventually(t, "the second form", func() bool {
+		n := 0
+		for _, v := range w.slack.Views() {
+			if v.CallbackID == "incident.postmortem" {
+				view, n = v, n+1
+			}
+		}
+		return n == 2
+	})
+	r.submit(t, "UDANA", "dana", view.CallbackID, view.PrivateMetadata, nil)
+	eventually(t, "the second draft", func() bool { return len(w.slack.Files()) == 2 })
+	time.Sleep(200 * time.Millisecond)
+	if len(gh.PullRequests()) != 1 || len(gh.Issues()) != 1 {
+		t.Errorf("drafting again opened %d pull requests and %d issues",
+			len(gh.PullRequests()), len(gh.Issues()))
 	}
 
 	_, body := r.command(t, w, "UDANA", ch.ID, "postmortem done https://wiki.example/pm/1")

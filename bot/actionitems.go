@@ -21,6 +21,8 @@ type ActionItem struct {
 	CreatedAt time.Time
 	DoneBy    string
 	DoneAt    time.Time
+	// IssueURL is the GitHub issue opened for it, once it is.
+	IssueURL string
 }
 
 // Done reports whether the item is done.

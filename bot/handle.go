@@ -24,7 +24,7 @@ func (b *Bot) handle(ctx context.Context, job Job) error {
 			return Permanent(errors.New("no Alertmanager to silence at"))
 		}
 		return b.handleAlert(ctx, job)
-	case jobPostmortemShare, jobPostmortemRemind:
+	case jobPostmortemShare, jobPostmortemRemind, jobPostmortemGitHub:
 		return b.handlePostmortem(ctx, job)
 	case jobDeployReview, jobDeployStatus, jobDeployShow:
 		return b.handleDeploy(ctx, job)

@@ -33,6 +33,11 @@ type Policy struct {
 	// KeyReaction marks a channel message as a key event, such as
 	// "pushpin".
 	KeyReaction string
+	// PostmortemsRepo, "owner/name", gets a pull request of every draft,
+	// and issues for its action items; empty turns that off.
+	PostmortemsRepo string
+	// GitHubUsers maps chat user ids to GitHub logins, to assign issues.
+	GitHubUsers map[string]string
 	// OnCall is who gets paged and how pages escalate.
 	OnCall OnCallPolicy
 	// Alerts routes Alertmanager's alerts.

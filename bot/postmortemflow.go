@@ -14,8 +14,10 @@ import (
 type Postmortem struct {
 	IncidentID int64
 	// Impact is what the people who asked for the draft said it cost.
-	Impact      Impact
-	Draft       string
+	Impact Impact
+	Draft  string
+	// PullRequest is the draft's pull request, once opened.
+	PullRequest string
 	DraftedBy   string
 	DraftedAt   time.Time
 	Published   string
@@ -26,7 +28,16 @@ type Postmortem struct {
 const (
 	jobPostmortemShare  JobKind = "postmortem.share"
 	jobPostmortemRemind JobKind = "postmortem.remind"
+	jobPostmortemGitHub JobKind = "postmortem.github"
 )
+
+// PostmortemPublisher is what the bot needs of GitHub to publish a
+// post-mortem: a pull request of the draft, and issues for action items.
+type PostmortemPublisher interface {
+	OpenPostmortemPR(ctx context.Context, repo, branch, path, title, body,
+		content string) (string, error)
+	OpenIssue(ctx context.Context, repo, title, body, assignee string) (string, error)
+}
 
 // WritePostmortem stores the impact and owes the incident a post-mortem
 // draft: a job fills in the timeline from the channel's history, drafts,
@@ -160,6 +171,9 @@ func (b *Bot) handlePostmortem(ctx context.Context, job Job) error {
 		return err
 	}
 
+	if job.Kind == jobPostmortemGitHub {
+		return b.publishOnGitHub(ctx, inc, pm)
+	}
 	if inc.ChannelID == "" {
 		return nil
 	}
@@ -190,9 +204,89 @@ func (b *Bot) handlePostmortem(ctx context.Context, job Job) error {
 		Format("2006-01-02"), Slug(inc.Title, 60))
 	title := "Post-mortem draft of " + inc.Ref()
 	if up, ok := b.chat.(FileUploader); ok {
-		return up.UploadFile(ctx, inc.ChannelID, name, title, pm.Draft)
+		err = up.UploadFile(ctx, inc.ChannelID, name, title, pm.Draft)
+	} else {
+		_, err = b.chat.Post(ctx, inc.ChannelID, draftMessage(title, pm.Draft))
 	}
-	_, err = b.chat.Post(ctx, inc.ChannelID, draftMessage(title, pm.Draft))
+	if err != nil {
+		return err
+	}
+
+	// The pull request and the issues are a job of their own, so that a
+	// GitHub failure does not share the draft in Slack twice.
+	if _, ok := b.gate.(PostmortemPublisher); ok && b.policy.PostmortemsRepo != "" {
+		return b.store.Update(ctx, func(tx Tx) error {
+			return b.schedule(tx, inc, jobPostmortemGitHub, "", struct{}{})
+		})
+	}
+	return nil
+}
+
+// publishOnGitHub opens the draft's pull request and an issue for each
+// action item without one, assigned through the policy's user map.
+func (b *Bot) publishOnGitHub(ctx context.Context, inc *Incident, pm *Postmortem) error {
+	pub, ok := b.gate.(PostmortemPublisher)
+	repo := b.policy.PostmortemsRepo
+	if !ok || repo == "" || pm.Draft == "" {
+		return nil
+	}
+	day := inc.DeclaredAt.In(b.policy.Location).Format("2006-01-02")
+	slug := Slug(inc.Title, 60)
+	title := fmt.Sprintf("Post-mortem of %s: %s", inc.Ref(), plainMarkup(inc.Title))
+	link, err := pub.OpenPostmortemPR(ctx, repo, "warroom/postmortem-"+strings.ToLower(
+		inc.Ref()), "postmortems/"+day+"-"+slug+".md", title, "Drafted by warroom from the "+
+		"incident's timeline. Edit, review and merge to publish it.", pm.Draft)
+	if err != nil {
+		return fmt.Errorf("open the post-mortem pull request: %w", err)
+	}
+
+	items, err := b.ActionItems(ctx, inc.ID)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if it.IssueURL != "" || it.Done() {
+			continue
+		}
+		body := fmt.Sprintf("Action item AI-%d of %s (%s).", it.ID, inc.Ref(),
+			plainMarkup(inc.Title))
+		if !it.Due.IsZero() {
+			body += " Due " + it.Due.In(b.policy.Location).Format("2006-01-02") + "."
+		}
+		url, err := pub.OpenIssue(ctx, repo, plainMarkup(it.Text), body,
+			b.policy.GitHubUsers[it.Owner])
+		if err != nil {
+			return fmt.Errorf("open the issue of AI-%d: %w", it.ID, err)
+		}
+		err = b.store.Update(ctx, func(tx Tx) error {
+			fresh, err := tx.ActionItem(it.ID)
+			if err != nil {
+				return err
+			}
+			fresh.IssueURL = url
+			return tx.UpdateActionItem(fresh)
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	if pm.PullRequest == link {
+		return nil
+	}
+	err = b.store.Update(ctx, func(tx Tx) error {
+		fresh, err := tx.Postmortem(inc.ID)
+		if err != nil {
+			return err
+		}
+		fresh.PullRequest = link
+		return tx.SavePostmortem(fresh)
+	})
+	if err != nil {
+		return err
+	}
+	_, err = b.chat.Post(ctx, inc.ChannelID, Message{Text: fmt.Sprintf(":octocat: The "+
+		"post-mortem of %s is a pull request: <%s|%s>", inc.Ref(), link, link)})
 	return err
 }
 

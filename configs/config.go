@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -395,6 +396,11 @@ type GitHubConfig struct {
 	Token Secret `yaml:"-" env:"GITHUB_TOKEN"`
 	// WebhookSecret verifies GitHub's webhooks.
 	WebhookSecret Secret `yaml:"-" env:"GITHUB_WEBHOOK_SECRET"`
+	// PostmortemsRepo, "owner/name", gets a pull request of every
+	// post-mortem draft and an issue for each action item.
+	PostmortemsRepo string `yaml:"postmortems_repo"`
+	// Users maps Slack user ids to GitHub logins, to assign the issues.
+	Users map[string]string `yaml:"users"`
 }
 
 // JobsConfig tunes the runner of the bot's deferred work.
@@ -519,7 +525,7 @@ func Default() *Config {
 			}},
 			Freezes: []FreezeConfig{},
 		},
-		GitHub: GitHubConfig{APIURL: "https://api.github.com/"},
+		GitHub: GitHubConfig{APIURL: "https://api.github.com/", Users: map[string]string{}},
 		Jobs:   JobsConfig{PollInterval: 2 * time.Second, MaxAttempts: 20, Workers: 4},
 		Shell: ShellConfig{
 			User: "U0SHELL",
@@ -770,6 +776,8 @@ func (c *Config) Policy() (bot.Policy, error) {
 		ChannelPrefix:   in.ChannelPrefix,
 		DefaultSeverity: in.DefaultSeverity,
 		KeyReaction:     in.KeyReaction,
+		PostmortemsRepo: c.GitHub.PostmortemsRepo,
+		GitHubUsers:     maps.Clone(c.GitHub.Users),
 		PostmortemDue:   in.PostmortemDue,
 	}
 	for _, s := range in.Severities {

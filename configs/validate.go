@@ -98,6 +98,12 @@ func (c *Config) Validate() error {
 		!strings.HasSuffix(c.GitHub.APIURL, "/") {
 		p.add("github.api_url", "%q is not an absolute URL ending in /", c.GitHub.APIURL)
 	}
+	if r := c.GitHub.PostmortemsRepo; r != "" && !ownerRepo.MatchString(r) {
+		p.add("github.postmortems_repo", "%q is not owner/name", r)
+	}
+	for slack := range c.GitHub.Users {
+		userIDs(p, "github.users", []string{slack})
+	}
 	c.Jobs.validate(p)
 	c.Shell.validate(p)
 
@@ -284,6 +290,8 @@ func (d *PagerDutyConfig) validate(p *problems) {
 		userIDs(p, "pagerduty.users["+pd+"]", []string{slack})
 	}
 }
+
+var ownerRepo = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 var userGroupID = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 

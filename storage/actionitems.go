@@ -9,7 +9,7 @@ import (
 )
 
 const selectActionItem = "SELECT id, incident_id, owner, text, due, created_by, created_at, " +
-	"done_by, done_at FROM action_items"
+	"done_by, done_at, issue_url FROM action_items"
 
 // AddActionItem stores an action item and sets a.ID.
 func (t *Tx) AddActionItem(a *bot.ActionItem) error {
@@ -31,8 +31,8 @@ func (t *Tx) AddActionItem(a *bot.ActionItem) error {
 // UpdateActionItem overwrites the stored item with a's ID.
 func (t *Tx) UpdateActionItem(a *bot.ActionItem) error {
 	_, err := t.tx.ExecContext(t.ctx, "UPDATE action_items SET owner = ?, text = ?, due = ?, "+
-		"done_by = ?, done_at = ? WHERE id = ?", a.Owner, a.Text, millis(a.Due), a.DoneBy,
-		millis(a.DoneAt), a.ID)
+		"done_by = ?, done_at = ?, issue_url = ? WHERE id = ?", a.Owner, a.Text, millis(a.Due),
+		a.DoneBy, millis(a.DoneAt), a.IssueURL, a.ID)
 	if err != nil {
 		return fmt.Errorf("update action item %d: %w", a.ID, err)
 	}
@@ -77,7 +77,7 @@ func scanActionItem(s scanner) (*bot.ActionItem, error) {
 		due, created, done sql.NullInt64
 	)
 	err := s.Scan(&a.ID, &a.IncidentID, &a.Owner, &a.Text, &due, &a.CreatedBy, &created,
-		&a.DoneBy, &done)
+		&a.DoneBy, &done, &a.IssueURL)
 	if err != nil {
 		return nil, err
 	}

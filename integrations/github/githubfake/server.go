@@ -111,6 +111,7 @@ type Server struct {
 	queued   []rule
 	sticky   []rule
 	seq      int64
+	rs       *repoState
 }
 
 // New starts a fake on loopback; it is closed when the test ends. It takes
@@ -123,6 +124,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /repos/{owner}/{repo}/actions/runs/{run}/deployment_protection_rule",
 		s.serveReview)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments/{id}/statuses", s.serveStatus)
+	s.routeRepos(mux)
 	mux.HandleFunc("/", s.serveUnknown)
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(s.srv.Close)
