@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -168,7 +167,7 @@ func (s *statusPage) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // plainText turns chat markup into text for the page.
 func plainText(s string) string {
-	return unescape.Replace(mentionPattern.ReplaceAllString(s, "someone"))
+	return bot.Unescape(mentionPattern.ReplaceAllString(s, "someone"))
 }
 
 var pageTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
@@ -209,6 +208,5 @@ var stateLabels = map[string]string{
 }
 
 var (
-	unescape       = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 	mentionPattern = regexp.MustCompile(`<[@#!][^>]*>`)
 )

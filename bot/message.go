@@ -1,5 +1,7 @@
 package bot
 
+import "strings"
+
 // Message is a chat message in a neutral form. Text uses Slack's mrkdwn
 // (*bold*, <@U123> mentions, <url|label> links), the lingua franca of chat
 // tools; the Slack adapter renders Blocks as Block Kit and the shell prints
@@ -101,3 +103,16 @@ type Option struct {
 	Value string
 	Label string
 }
+
+var (
+	escaper   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+)
+
+// Escape makes text people typed safe in chat markup, escaping &, < and >
+// the way Slack escapes what people type in a message.
+func Escape(s string) string { return escaper.Replace(s) }
+
+// Unescape undoes Escape, for places that show plain text: plain-text
+// blocks, forms, the terminal, web pages.
+func Unescape(s string) string { return unescaper.Replace(s) }

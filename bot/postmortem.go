@@ -228,7 +228,7 @@ func plainMarkup(s string) string {
 		}
 		return parts[2]
 	})
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	return Unescape(s)
 }
 
 // secretPatterns match tokens and secrets people paste into incident

@@ -131,7 +131,7 @@ func (r *Router) actionItemForm(req *request, act bot.Action) (bot.Reply, error)
 		Metadata: strconv.FormatInt(inc.ID, 10),
 		Inputs: []bot.Input{
 			{ID: inputText, Label: "What is to be done", Kind: bot.InputMultiline,
-				Initial: []string{plain(act.Value)}, MaxLen: 1000},
+				Initial: []string{bot.Unescape(act.Value)}, MaxLen: 1000},
 			{ID: inputOwner, Label: "Owner", Kind: bot.InputText,
 				Hint: "Their handle, such as @alice."},
 			{ID: inputDue, Label: "Deadline", Kind: bot.InputText, Optional: true,
@@ -158,14 +158,9 @@ func (r *Router) submitActionItem(req *request, id int64, sub bot.Submission) (b
 		}
 	}
 	item, err := r.bot.AddActionItem(req.ctx, id, req.user, owner,
-		escapeText(sub.Value(inputText)), due)
+		bot.Escape(sub.Value(inputText)), due)
 	if err != nil {
 		return bot.Reply{}, err
 	}
 	return done(fmt.Sprintf("Action item AI-%d for <@%s> added.", item.ID, item.Owner)), nil
-}
-
-// plain undoes chat escaping, for text shown in a form.
-func plain(s string) string {
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }

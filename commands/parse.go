@@ -101,9 +101,3 @@ func splitList(s string) []string {
 	}
 	return out
 }
-
-// escapeText makes text typed into a form safe in chat markup, the way
-// Slack escapes what people type in a message.
-func escapeText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}

@@ -494,8 +494,8 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 			pagerKey = ""
 		}
 		return r.declareIncident(req, bot.Declaration{
-			Title:      escapeText(sub.Value(inputTitle)),
-			Summary:    escapeText(sub.Value(inputSummary)),
+			Title:      bot.Escape(sub.Value(inputTitle)),
+			Summary:    bot.Escape(sub.Value(inputSummary)),
 			Severity:   sub.Value(inputSeverity),
 			Components: sub.Values[inputComponents],
 			Private:    private,
@@ -518,8 +518,8 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 		return r.submitActionItem(req, id, sub)
 	case modalPostmortem:
 		pm, err := r.bot.WritePostmortem(req.ctx, id, req.user, bot.Impact{
-			UsersAffected: escapeText(sub.Value(inputUsers)),
-			RevenueLost:   escapeText(sub.Value(inputRevenue))})
+			UsersAffected: bot.Escape(sub.Value(inputUsers)),
+			RevenueLost:   bot.Escape(sub.Value(inputRevenue))})
 		if err != nil {
 			return bot.Reply{}, err
 		}
@@ -529,7 +529,7 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 		approve := strings.HasPrefix(sub.Metadata, "approve:")
 		_, name, _ := strings.Cut(sub.Metadata, "|")
 		rec, err := r.bot.DecideEmergency(req.ctx, id, req.user, name, approve,
-			escapeText(sub.Value(inputReason)))
+			bot.Escape(sub.Value(inputReason)))
 		if err != nil {
 			return bot.Reply{}, err
 		}
@@ -538,7 +538,7 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 	case modalStatus:
 		return r.submitStatus(req, id, sub)
 	case modalResolve:
-		inc, err := r.bot.Resolve(req.ctx, id, req.user, escapeText(sub.Value(inputSummary)))
+		inc, err := r.bot.Resolve(req.ctx, id, req.user, bot.Escape(sub.Value(inputSummary)))
 		if err != nil {
 			return bot.Reply{}, err
 		}
@@ -549,7 +549,7 @@ func (r *Router) submit(req *request, sub bot.Submission) (bot.Reply, error) {
 }
 
 func (r *Router) submitStatus(req *request, id int64, sub bot.Submission) (bot.Reply, error) {
-	text := escapeText(strings.TrimSpace(sub.Value(inputUpdate)))
+	text := bot.Escape(strings.TrimSpace(sub.Value(inputUpdate)))
 	if text == "" {
 		return bot.Reply{FieldErrors: map[string]string{inputUpdate: "Write what changed."}}, nil
 	}

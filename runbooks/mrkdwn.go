@@ -84,13 +84,8 @@ func IndexMessage(list []Runbook) bot.Message {
 	return msg
 }
 
-// escaper escapes the three characters Slack reads as markup.
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
 // escape makes s safe to show as text in mrkdwn.
-func escape(s string) string {
-	return escaper.Replace(s)
-}
+func escape(s string) string { return bot.Escape(s) }
 
 var (
 	headingLine = regexp.MustCompile(`^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)

@@ -57,9 +57,6 @@ var markupRef = regexp.MustCompile(`<([^<>\s][^<>]*)>`)
 // boldRef matches *bold* text in mrkdwn.
 var boldRef = regexp.MustCompile(`\*([^*\n]+)\*`)
 
-// unescaper undoes the three escapes Slack makes in message text.
-var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-
 // emoji shows the shortcodes the bot uses as the pictures Slack shows.
 var emoji = strings.NewReplacer(
 	":rotating_light:", "🚨",
@@ -83,9 +80,6 @@ var emoji = strings.NewReplacer(
 	":no_entry:", "⛔",
 	":cloud_with_lightning:", "🌩️",
 )
-
-// escaper makes the three escapes Slack makes in what people type.
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // plainLocked turns mrkdwn into text for a person: <@U1> becomes @handle,
 // <#C1> becomes #name, <url|label> becomes "label (url)", and the escaped
@@ -122,7 +116,7 @@ func (c *Chat) plainLocked(s string) string {
 		}
 		return target
 	})
-	s = unescaper.Replace(s)
+	s = bot.Unescape(s)
 	s = emoji.Replace(s)
 
 	if c.colour {
@@ -223,11 +217,11 @@ func (c *Chat) slackTextLocked(text string, labels bool) string {
 	var sb strings.Builder
 	last := 0
 	for _, m := range wordRef.FindAllStringSubmatchIndex(text, -1) {
-		sb.WriteString(escaper.Replace(text[last:m[2]]))
+		sb.WriteString(bot.Escape(text[last:m[2]]))
 		sb.WriteString(c.slackWordLocked(text[m[2]:m[3]], text[m[4]:m[5]], labels))
 		last = m[1]
 	}
-	sb.WriteString(escaper.Replace(text[last:]))
+	sb.WriteString(bot.Escape(text[last:]))
 	return sb.String()
 }
 
@@ -240,11 +234,11 @@ func (c *Chat) slackWordLocked(sigil, word string, labels bool) string {
 	name, tail := word, ""
 	for {
 		if ref, ok := c.refLocked(sigil, name, labels); ok {
-			return ref + escaper.Replace(tail)
+			return ref + bot.Escape(tail)
 		}
 		trimmed := strings.TrimRight(name, "._-")
 		if trimmed == name || trimmed == "" {
-			return escaper.Replace(sigil + word)
+			return bot.Escape(sigil + word)
 		}
 		tail = name[len(trimmed):] + tail
 		name = trimmed

@@ -3,7 +3,6 @@ package slack
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -315,11 +314,9 @@ func actionValues(a slackapi.BlockAction) []string {
 // people's &, < and > arrive escaped; plain text shows entities as typed,
 // so they are turned back into the characters.
 func plain(text string) *slackapi.TextBlockObject {
-	text = markupEntities.Replace(text)
+	text = bot.Unescape(text)
 	return slackapi.NewTextBlockObject(slackapi.PlainTextType, text, true, false)
 }
-
-var markupEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 func mrkdwn(text string) *slackapi.TextBlockObject {
 	return slackapi.NewTextBlockObject(slackapi.MarkdownType, text, false, false)
